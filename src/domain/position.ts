@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+
+/** Longest vehicle id; ids are Kafka keys and Redis key suffixes. */
+export const MAX_VEHICLE_ID_LENGTH = 128;
+/** Most free attributes one position may carry, and their largest encoded size. */
+export const MAX_ATTRIBUTES = 32;
+export const MAX_ATTRIBUTES_BYTES = 4096;
+
+export const VEHICLE_ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+export const VehicleIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_VEHICLE_ID_LENGTH, `must be at most ${MAX_VEHICLE_ID_LENGTH} characters`)
+  .regex(VEHICLE_ID_PATTERN, 'may contain only letters, digits and . _ : @ -');
+
+const attributeValue = z.union([z.string().max(1024), finite, z.boolean(), z.null()]);
+
+/**
+ * A vehicle position: the one record type of `vehicle_positions`. Units: `ts` epoch milliseconds
+ * (event time, set by the device), `speed` km/h, `heading` degrees clockwise from north, `altitude`
+ * and `accuracy` metres, `battery` percent.
+ */
+export const PositionSchema = z
+  .object({
+    vehicleId: VehicleIdSchema,
+    ts: z.number().int('must be an integer (epoch milliseconds)').min(0).max(8.64e15),
+    lat: finite.min(-90, 'must be >= -90').max(90, 'must be <= 90'),
+    lon: finite.min(-180, 'must be >= -180').max(180, 'must be <= 180'),
+    speed: finite.min(0).max(1500, 'must be <= 1500 km/h').optional(),
+    heading: finite.min(0).max(360).optional(),
+    altitude: finite.min(-1000).max(50_000).optional(),
+    accuracy: finite.min(0).max(1_000_000).optional(),
+    battery: finite.min(0).max(100).optional(),
+    attributes: z
+      .record(z.string().min(1).max(64), attributeValue)
+      .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, `at most ${MAX_ATTRIBUTES} attributes`)
+      .refine(
+        (a) => JSON.stringify(a).length <= MAX_ATTRIBUTES_BYTES,
+        `at most ${MAX_ATTRIBUTES_BYTES} bytes of attributes`,
+      )
+      .optional(),
+  })
+  .strict();
+
+export type Position = z.infer<typeof PositionSchema>;
+export type AttributeValue = z.infer<typeof attributeValue>;
+
+export interface TimeBounds {
+  /** Reference "now" in epoch ms. @default Date.now() */
+  now?: number;
+  /** Oldest accepted event time relative to now. @default 7 days */
+  maxAgeMs?: number;
+  /** Furthest accepted event time into the future (device clock skew). @default 5 minutes */
+  maxFutureMs?: number;
+}
+
+export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600_000;
+export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
+
+function toIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+/** Validates an already-decoded object; throws {@link ValidationError} listing every problem. */
+export function parsePosition(input: unknown, bounds: TimeBounds = {}): Position {
+  const result = PositionSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(toIssues(result.error));
+  const position = result.data;
+  const now = bounds.now ?? Date.now();
+  const maxAge = bounds.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const maxFuture = bounds.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  if (position.ts < now - maxAge) {
+    throw new ValidationError([
+      {
+        path: 'ts',
+        message: `event time ${new Date(position.ts).toISOString()} is more than ${maxAge} ms in the past`,
+      },
+    ]);
+  }
+  if (position.ts > now + maxFuture) {
+    throw new ValidationError([
+      {
+        path: 'ts',
+        message: `event time ${new Date(position.ts).toISOString()} is more than ${maxFuture} ms in the future`,
+      },
+    ]);
+  }
+  return position;
+}

@@ -1,0 +1,221 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { ServiceError } from '../errors.js';
+import { createKafka } from '../kafka/client.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { ensureKafkaLibs } from './kafka-jars.js';
+import { formatNode, newClusterId, startNode, type KafkaNodeSpec } from './kafka-node.js';
+import { commandExists, freePort, isAlive, spawnDetached, stopProcess, waitFor } from './processes.js';
+
+/** What `fleet services up` started; kept in `<home>/run/services.json`. */
+export interface ServicesState {
+  kafka?: {
+    brokers: string[];
+    nodes: { nodeId: number; pid: number; port: number; controllerPort: number; dir: string }[];
+    libs: string;
+  };
+  redis?: { url: string; pid: number; port: number };
+}
+
+export interface ServicesOptions {
+  /** Root of cache, data and pid files. */
+  home: string;
+  logger: Logger;
+  /** Number of KRaft nodes (each broker+controller). @default 1 */
+  brokers?: number;
+  /** Start Redis too (only when REDIS_URL is not set by the user). @default true */
+  redis?: boolean;
+  /** Start Kafka too (only when KAFKA_BROKERS is not set by the user). @default true */
+  kafka?: boolean;
+  /** Preferred first broker port. @default 9092 */
+  kafkaPort?: number;
+  /** Delete data of a previous run before starting. @default true */
+  fresh?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+const stateFile = (home: string) => path.resolve(home, 'run', 'services.json');
+
+export function readState(home: string): ServicesState {
+  const file = stateFile(home);
+  if (!existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as ServicesState;
+}
+
+function writeState(home: string, state: ServicesState): void {
+  mkdirSync(path.dirname(stateFile(home)), { recursive: true });
+  writeFileSync(stateFile(home), JSON.stringify(state, null, 2));
+}
+
+/** Which of the recorded services are still running. */
+export function status(home: string): {
+  kafka: { brokers: string[]; alive: number; total: number } | null;
+  redis: { url: string; alive: boolean } | null;
+} {
+  const state = readState(home);
+  return {
+    kafka: state.kafka
+      ? {
+          brokers: state.kafka.brokers,
+          alive: state.kafka.nodes.filter((n) => isAlive(n.pid)).length,
+          total: state.kafka.nodes.length,
+        }
+      : null,
+    redis: state.redis ? { url: state.redis.url, alive: isAlive(state.redis.pid) } : null,
+  };
+}
+
+async function kafkaReady(brokers: string[], expected: number): Promise<boolean> {
+  // Connection refusals are the expected answer while the broker boots: keep them out of the logs.
+  const admin = createKafka(
+    { brokers, clientId: 'fleet-services', ssl: false },
+    { logger: silentLogger, retry: { retries: 0 }, connectionTimeout: 1000 },
+  ).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length >= expected && cluster.controller !== null;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function startKafka(
+  options: ServicesOptions,
+  logger: Logger,
+): Promise<NonNullable<ServicesState['kafka']>> {
+  const home = path.resolve(options.home);
+  const count = options.brokers ?? 1;
+  const libs = ensureKafkaLibs(path.join(home, 'cache'), logger, options.env);
+  const base = path.join(home, 'kafka');
+  if (options.fresh ?? true) rmSync(base, { recursive: true, force: true });
+  const nodes: KafkaNodeSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort(i === 0 ? (options.kafkaPort ?? 9092) : undefined);
+    let controllerPort = await freePort();
+    while (controllerPort === port) controllerPort = await freePort();
+    nodes.push({ nodeId: i + 1, port, controllerPort, dir: path.join(base, `node-${i + 1}`) });
+  }
+  const layout = { clusterId: newClusterId(), nodes };
+  for (const node of nodes) formatNode(libs, node, layout);
+  const started = nodes.map((node) => ({ ...node, pid: startNode(libs, node) }));
+  const brokers = nodes.map((n) => `127.0.0.1:${n.port}`);
+  try {
+    await waitFor(
+      async () => {
+        for (const n of started) {
+          if (!isAlive(n.pid))
+            throw new ServiceError(`Kafka node ${n.nodeId} exited; see ${path.join(n.dir, 'server.log')}`);
+        }
+        return kafkaReady(brokers, count);
+      },
+      `Kafka (${count} node(s)) to accept metadata requests`,
+      120_000,
+      500,
+    );
+  } catch (err) {
+    await Promise.all(started.map((n) => stopProcess(n.pid, 2000)));
+    throw err;
+  }
+  return { brokers, nodes: started, libs };
+}
+
+/** Restarts one recorded Kafka node that was stopped (fault suite). */
+export async function restartKafkaNode(home: string, nodeId: number): Promise<number> {
+  const state = readState(home);
+  const node = state.kafka?.nodes.find((n) => n.nodeId === nodeId);
+  if (!state.kafka || !node) throw new ServiceError(`no Kafka node ${nodeId} recorded in ${stateFile(home)}`);
+  if (isAlive(node.pid)) return node.pid;
+  node.pid = startNode(state.kafka.libs, node);
+  writeState(home, state);
+  return node.pid;
+}
+
+async function startRedis(home: string): Promise<NonNullable<ServicesState['redis']>> {
+  if (!commandExists('redis-server')) {
+    throw new ServiceError(
+      'redis-server not found: install Redis (Debian: apt-get install -y redis-server) or set REDIS_URL to an existing Redis.',
+    );
+  }
+  const port = await freePort();
+  const dir = path.resolve(home, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const pid = spawnDetached(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'yes',
+    ],
+    path.join(dir, 'redis.log'),
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (!isAlive(pid)) throw new ServiceError(`redis-server exited; see ${path.join(dir, 'redis.log')}`);
+      const client = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } finally {
+        client.disconnect();
+      }
+    },
+    'redis-server',
+    20_000,
+    100,
+  );
+  return { url, pid, port };
+}
+
+/**
+ * Starts what is not already running: a local KRaft Kafka (1 or N nodes) and a redis-server, each
+ * only when wanted. Idempotent: services recorded and alive are reused.
+ */
+export async function servicesUp(options: ServicesOptions): Promise<ServicesState> {
+  const logger = options.logger.child({ component: 'services' });
+  const state = readState(options.home);
+  const wantKafka = options.kafka ?? true;
+  const wantRedis = options.redis ?? true;
+  const count = options.brokers ?? 1;
+  const kafkaAlive =
+    state.kafka && state.kafka.nodes.every((n) => isAlive(n.pid)) && state.kafka.nodes.length === count;
+  if (wantKafka && !kafkaAlive) {
+    if (state.kafka) await Promise.all(state.kafka.nodes.map((n) => stopProcess(n.pid)));
+    state.kafka = await startKafka(options, logger);
+    writeState(options.home, state);
+    logger.info({ brokers: state.kafka.brokers }, 'kafka started');
+  }
+  if (wantRedis && !(state.redis && isAlive(state.redis.pid))) {
+    state.redis = await startRedis(options.home);
+    writeState(options.home, state);
+    logger.info({ url: state.redis.url }, 'redis started');
+  }
+  return state;
+}
+
+/** Stops every recorded service of ours and forgets it. */
+export async function servicesDown(home: string, logger: Logger): Promise<void> {
+  const state = readState(home);
+  await Promise.all([
+    ...(state.kafka?.nodes ?? []).map((n) => stopProcess(n.pid)),
+    ...(state.redis ? [stopProcess(state.redis.pid, 5000)] : []),
+  ]);
+  rmSync(stateFile(home), { force: true });
+  logger.child({ component: 'services' }).info('services stopped');
+}
