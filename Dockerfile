@@ -1,0 +1,26 @@
+# fleet-tracker image: one image, any subcommand (`simulate`, `process`, `serve`, `gateway`, `replay`...).
+# Build: docker build -t fleet-tracker .   Run: docker run --env-file prod.env fleet-tracker process
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 GATEWAY_PORT=5055 DUCKDB_PATH=/data/fleet.duckdb
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY kafka/pom.xml ./kafka/pom.xml
+COPY src/api/public ./dist/api/public
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8080 5055 9464
+ENTRYPOINT ["node", "bin/fleet.js"]
+CMD ["--help"]
