@@ -96,6 +96,8 @@ export interface ApiConfig {
   staleAfterMs: number;
   mapTileUrl?: string;
   trips: { minDistanceM: number; minStopDurationS: number; movingMinSpeedKmh: number };
+  /** Where CLI query commands find the API (API_URL, API_KEY). */
+  client: { url: string; apiKey?: string };
 }
 
 export interface Config {
@@ -103,6 +105,8 @@ export interface Config {
   topic: TopicConfig;
   consumer: ConsumerConfig;
   batch: BatchConfig;
+  /** `fleet process` metrics + health endpoint (METRICS_PORT; 0 = off). */
+  metrics: { port: number };
   redis: { url: string; prefix: string };
   warehouse: WarehouseConfig;
   api: ApiConfig;
@@ -244,6 +248,7 @@ export function compileConfig(raw: RawConfig, env: NodeJS.ProcessEnv = process.e
       fromBeginning: v.AUTO_OFFSET_RESET === 'earliest',
     },
     batch,
+    metrics: { port: v.METRICS_PORT as number },
     redis: { url: v.REDIS_URL as string, prefix: v.REDIS_PREFIX as string },
     warehouse: {
       kind: warehouseKind,
@@ -264,6 +269,10 @@ export function compileConfig(raw: RawConfig, env: NodeJS.ProcessEnv = process.e
         minDistanceM: v.TRIP_MIN_DISTANCE_M as number,
         minStopDurationS: v.STOP_MIN_DURATION_S as number,
         movingMinSpeedKmh: v.MOVING_MIN_SPEED_KMH as number,
+      },
+      client: {
+        url: v.API_URL as string,
+        ...(v.API_KEY ? { apiKey: v.API_KEY as string } : {}),
       },
     },
     logLevel: v.LOG_LEVEL as string,

@@ -149,6 +149,12 @@ export const variables = [
     default: '20',
     doc: 'Max time positions wait before the Redis table is updated (latency knob).',
   },
+  {
+    name: 'METRICS_PORT',
+    schema: int(0, 65_535),
+    default: '9464',
+    doc: '`fleet process` serves `/metrics` and `/healthz` on this port (0 = off).',
+  },
   // Redis
   {
     name: 'REDIS_URL',
@@ -285,6 +291,18 @@ export const variables = [
     schema: z.coerce.number().min(0),
     default: '3',
     doc: 'Below this speed a vehicle counts as stopped.',
+  },
+  {
+    name: 'API_URL',
+    schema: z.string().url(),
+    default: 'http://127.0.0.1:8080',
+    doc: 'Query API the CLI commands `fleet where/nearby/history/summary` call (`--url`).',
+  },
+  {
+    name: 'API_KEY',
+    schema: z.string().optional(),
+    doc: 'API key those CLI commands send in `x-api-key` (`--api-key`).',
+    secret: true,
   },
   // General
   {

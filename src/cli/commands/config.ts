@@ -20,7 +20,7 @@ export function registerConfig(program: Command): void {
         const config = loadConfig();
         const masked = JSON.parse(
           JSON.stringify(config, (key, value: unknown) =>
-            /password|privateKey$|passphrase|apiKeys/i.test(key) && value ? '***' : value,
+            /password|privateKey$|passphrase|apiKeys?$/i.test(key) && value ? '***' : value,
           ),
         ) as unknown;
         process.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);

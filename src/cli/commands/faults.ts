@@ -1,4 +1,69 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ConfigError, FleetError } from '../../errors.js';
+import { createLogger, type Logger } from '../../logger.js';
+import { action } from '../context.js';
 
-// Placeholder: filled in by the issue that owns this command.
-export function registerFaults(_program: Command): void {}
+/** The part of `faults/run.ts` this command uses (the suite lives outside `src/`: checkout only). */
+interface FaultSuite {
+  runFaults(options: {
+    quick: boolean;
+    only?: readonly string[];
+    home: string;
+    seed?: number;
+    keepServices?: boolean;
+    logger: Logger;
+    out: (line: string) => void;
+  }): Promise<{ ok: boolean }>;
+}
+
+// Resolved at run time, so the production build (src/ only) neither compiles nor ships the suite.
+const SUITE = new URL('../../../faults/run.ts', import.meta.url);
+
+export function registerFaults(program: Command): void {
+  program
+    .command('faults')
+    .description(
+      'fault-injection suite: crashes, broker loss, Redis loss, warehouse outage, hostile input, surge; prints acknowledged vs landed figures (starts its own Kafka + Redis)',
+    )
+    .option('--quick', 'the CI form: smaller workloads and shorter faults (under 10 minutes)')
+    .option('--only <ids>', 'comma-separated scenario ids or numbers (e.g. processor-crashes,2)')
+    .option('--seed <n>', 'seed of the random kill moments and fuzz input (printed by every run)')
+    .option('--home <dir>', "the suite's services, logs and DuckDB files", '.cache/fleet-faults')
+    .option('--keep-services', 'leave the suite’s Kafka and Redis running afterwards')
+    .action(
+      action(
+        async (opts: {
+          quick?: boolean;
+          only?: string;
+          seed?: string;
+          home: string;
+          keepServices?: boolean;
+        }) => {
+          if (!existsSync(SUITE)) {
+            throw new FleetError(
+              'the fault suite runs from a source checkout (faults/ is not part of the build)',
+            );
+          }
+          const seed = opts.seed === undefined ? undefined : Number(opts.seed);
+          if (seed !== undefined && !Number.isInteger(seed))
+            throw new ConfigError('--seed', 'expected an integer');
+          const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: 2 });
+          const suite = (await import(SUITE.href)) as FaultSuite;
+          const result = await suite.runFaults({
+            quick: opts.quick ?? false,
+            only: (opts.only ?? '')
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+            home: opts.home,
+            ...(seed !== undefined ? { seed } : {}),
+            keepServices: opts.keepServices ?? false,
+            logger,
+            out: (line) => process.stdout.write(`${line}\n`),
+          });
+          process.exitCode = result.ok ? 0 : 1;
+        },
+      ),
+    );
+}

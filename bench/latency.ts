@@ -1,0 +1,131 @@
+import type { Config } from '../src/config/index.js';
+import { freePort } from '../src/local/processes.js';
+import { spawnFleet, waitWhileRunning, type FleetChild } from './fleet-child.js';
+import { LookupLoad, waitForHttp, type LookupResult } from './lookups.js';
+import { groupIsStable } from './offsets.js';
+import { CpuMeter, MemorySampler } from './proc.js';
+import { createPositionTopic, childEnv, type BenchServices } from './services.js';
+import type { LatencySummary } from './stats.js';
+import { warehouseLatency } from './stored.js';
+import type { RateResult, RateRun } from './workers/produce-at-rate.js';
+import { WorkerHandle } from './worker-ipc.js';
+
+/** One fixed produce rate, sustained. */
+export interface RateLatency {
+  rate: number;
+  /** What the producer actually achieved over the run, msg/s. */
+  achievedRate: number;
+  produced: number;
+  failed: number;
+  /** Event time → visible in Redis (change published by the upsert), after warm-up. */
+  redis: LatencySummary;
+  /** Event time → row written to the warehouse (ingested_at − ts), after warm-up. */
+  warehouse?: LatencySummary;
+  lookups: LookupResult;
+  cpuSeconds: Record<string, number>;
+  processorRssMb: number;
+}
+
+export interface LatencyOptions {
+  rates: number[];
+  durationMs: number;
+  vehicles: number;
+  /** Lookups per second against the API while the load runs (half by id, half nearby). */
+  lookupRate: number;
+  /** Vehicles already in the table (from the replay) that lookups may ask for. */
+  vehiclesInTable: number;
+}
+
+const MAX_CATCH_UP_MS = 60_000;
+
+/**
+ * Runs `fleet process` and `fleet serve` on a fresh topic, then, per rate, publishes positions with
+ * ts = now for `durationMs` while a worker records when each becomes visible in Redis and the API
+ * answers lookups. Warehouse latency is read from the rows afterwards.
+ */
+export async function latencyUnderLoad(
+  services: BenchServices,
+  config: Readonly<Config>,
+  options: LatencyOptions,
+): Promise<RateLatency[]> {
+  const { admin, logger } = services;
+  await createPositionTopic(services, config);
+  const env = {
+    TOPIC: config.topic.name,
+    CONSUMER_GROUP: config.consumer.groupId,
+    REDIS_PREFIX: config.redis.prefix,
+    DUCKDB_PATH: config.warehouse.duckdbPath,
+  };
+  const processor = spawnFleet(services, ['process'], { name: 'processor-live', env });
+  const port = await freePort();
+  // The API reads Redis only for these lookups; its own in-memory DuckDB avoids the processor's file lock.
+  const api = spawnFleet(services, ['serve'], {
+    name: 'api',
+    env: { ...env, PORT: String(port), DUCKDB_PATH: ':memory:' },
+  });
+  const observer = WorkerHandle.fork('observe-visibility', childEnv(services));
+  const producer = WorkerHandle.fork('produce-at-rate', childEnv(services));
+  const children: FleetChild[] = [processor, api];
+  const results: RateLatency[] = [];
+  const windows: { from: number; to: number }[] = [];
+  try {
+    await waitWhileRunning(
+      processor,
+      () => groupIsStable(admin, config.consumer.groupId),
+      'the processor',
+      120_000,
+    );
+    await Promise.race([waitForHttp(`http://127.0.0.1:${port}`, 120_000), api.crashed]);
+    await observer.request('start', { url: config.redis.url, prefix: config.redis.prefix });
+    let produced = 0;
+    for (const rate of options.rates) {
+      const warmupMs = Math.min(5000, options.durationMs * 0.1);
+      const from = Date.now() + warmupMs;
+      await observer.request('window', { from, to: Number.MAX_SAFE_INTEGER });
+      const runStarted = performance.now();
+      const lookups = new LookupLoad(`http://127.0.0.1:${port}`, options.lookupRate, () =>
+        Math.max(
+          options.vehiclesInTable,
+          Math.min(options.vehicles, produced + ((performance.now() - runStarted) / 1000) * rate),
+        ),
+      );
+      const memory = new MemorySampler(processor.pid);
+      const cpu = new CpuMeter({ processor: processor.pid, api: api.pid, ...services.pids }).start();
+      logger.info({ rate, durationMs: options.durationMs }, 'latency: producing at a fixed rate');
+      const run: RateRun = { rate, durationMs: options.durationMs, vehicles: options.vehicles };
+      const sent = await producer.request<RateResult>('run', { config: env, run: run });
+      const lookupResult = lookups.stop();
+      const cpuSeconds = cpu.stop();
+      produced += sent.sent;
+      await waitForNewest(observer, sent.to, MAX_CATCH_UP_MS);
+      const redis = await observer.request<LatencySummary>('collect');
+      windows.push({ from, to: sent.to });
+      results.push({
+        rate,
+        achievedRate: Math.round((sent.acked * 1000) / sent.ms),
+        produced: sent.sent,
+        failed: sent.failed,
+        redis,
+        lookups: lookupResult,
+        cpuSeconds,
+        processorRssMb: memory.stop().peakRssMb,
+      });
+      logger.info({ rate, redis, lookups: lookupResult }, 'latency: rate done');
+    }
+  } finally {
+    await producer.close();
+    await observer.close();
+    for (const child of children) await child.stop();
+  }
+  const warehouse = await warehouseLatency(config, windows);
+  return results.map((r, i) => ({ ...r, ...(warehouse[i] ? { warehouse: warehouse[i] } : {}) }));
+}
+
+/** Waits until the observer saw a change with event time >= `ts` (the pipeline caught up). */
+async function waitForNewest(observer: WorkerHandle, ts: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await observer.request<number>('newest')) >= ts) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,69 @@
+import type { FleetChild } from './children.js';
+
+/** Unlabelled samples of a Prometheus text exposition (labelled series are summed per name). */
+export function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const value = Number(match[2]);
+    if (Number.isFinite(value)) out.set(match[1]!, (out.get(match[1]!) ?? 0) + value);
+  }
+  return out;
+}
+
+export async function scrapeMetrics(port: number): Promise<Map<string, number>> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
+  return parseMetrics(await response.text());
+}
+
+/** One probe of a running processor: its memory and its own backpressure gauges. */
+export interface ProbeSample {
+  /** ms since the probe started. */
+  t: number;
+  rss: number;
+  unflushedBytes?: number;
+  paused?: boolean;
+  recordsIn?: number;
+}
+
+/**
+ * Samples a processor child every `everyMs`: RSS from /proc, and (when it serves /metrics on
+ * `metricsPort`) `fleet_processor_unflushed_bytes`, `fleet_processor_fetch_paused` and
+ * `fleet_processor_records_in_total`.
+ */
+export function probe(child: FleetChild, options: { metricsPort?: number; everyMs?: number } = {}) {
+  const samples: ProbeSample[] = [];
+  const t0 = Date.now();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const rss = child.rssBytes();
+      if (rss === undefined) return;
+      const sample: ProbeSample = { t: Date.now() - t0, rss };
+      if (options.metricsPort) {
+        const m = await scrapeMetrics(options.metricsPort).catch(() => undefined);
+        if (m) {
+          sample.unflushedBytes = m.get('fleet_processor_unflushed_bytes');
+          const paused = m.get('fleet_processor_fetch_paused');
+          if (paused !== undefined) sample.paused = paused > 0;
+          sample.recordsIn = m.get('fleet_processor_records_in_total');
+        }
+      }
+      samples.push(sample);
+    })().finally(() => (busy = false));
+  }, options.everyMs ?? 1000);
+  return {
+    samples,
+    /** Samples taken in [fromMs, toMs) since the probe started. */
+    between: (fromMs: number, toMs: number) => samples.filter((s) => s.t >= fromMs && s.t < toMs),
+    elapsed: () => Date.now() - t0,
+    stop: () => clearInterval(timer),
+  };
+}
+
+export const peakOf = (values: readonly (number | undefined)[]) =>
+  values.reduce<number>((max, v) => (v !== undefined && v > max ? v : max), 0);

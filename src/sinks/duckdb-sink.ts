@@ -1,0 +1,245 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import type { PositionRecord } from '../domain/records.js';
+import { errorMessage, SinkError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { SinkGuard } from './sink-guard.js';
+import type { HistoryRow, TripRules, VehicleSummary, Warehouse, WriteResult } from './warehouse-sink.js';
+import {
+  attributesJson,
+  checkTableName,
+  countSql,
+  DEFAULT_HISTORY_LIMIT,
+  duckdbDialect as dialect,
+  historyParams,
+  historySql,
+  summaryParams,
+  summarySql,
+  toHistoryRow,
+  toNumberOrNull,
+  toVehicleSummary,
+  uniqueRecords,
+} from './warehouse-sql.js';
+
+export interface DuckDbWarehouseOptions {
+  /** Database file, created with its directory when missing; `:memory:` for none. */
+  path: string;
+  /** Table of every position. @default 'positions' */
+  table?: string;
+  logger?: Logger;
+}
+
+/** Columns of the session-private staging table, in appender order. */
+const STAGE_COLUMNS = `vehicle_id VARCHAR, ts_ms BIGINT, lat DOUBLE, lon DOUBLE, speed DOUBLE, heading DOUBLE,
+  altitude DOUBLE, accuracy DOUBLE, battery DOUBLE, attributes VARCHAR, kafka_topic VARCHAR,
+  kafka_partition INTEGER, kafka_offset BIGINT, kafka_ts_ms BIGINT`;
+
+/** The positions table; the primary key is what makes re-delivered records no-ops. */
+export function duckdbTableDdl(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${checkTableName(table)} (
+  vehicle_id VARCHAR NOT NULL,
+  ts TIMESTAMPTZ NOT NULL,
+  lat DOUBLE NOT NULL,
+  lon DOUBLE NOT NULL,
+  speed DOUBLE,
+  heading DOUBLE,
+  altitude DOUBLE,
+  accuracy DOUBLE,
+  battery DOUBLE,
+  attributes JSON,
+  kafka_topic VARCHAR NOT NULL,
+  kafka_partition INTEGER NOT NULL,
+  kafka_offset BIGINT NOT NULL,
+  kafka_ts TIMESTAMPTZ,
+  ingested_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+  PRIMARY KEY (kafka_topic, kafka_partition, kafka_offset)
+)`;
+}
+
+/**
+ * The embedded warehouse (default). Writes go through one connection, one at a time: the batch is
+ * appended (DuckDB Appender, no SQL per row) to a connection-private temp table, then copied with
+ * `INSERT ... ON CONFLICT DO NOTHING` in the same transaction, so records already stored are
+ * skipped and counted as duplicates. Reads use a fresh connection each, so API queries neither
+ * wait for nor block the writer.
+ */
+export class DuckDbWarehouse implements Warehouse {
+  readonly name = 'duckdb';
+  private readonly table: string;
+  private readonly stage: string;
+  private readonly logger: Logger;
+  private readonly guard = new SinkGuard();
+  private instance: DuckDBInstance | undefined;
+  private writer: DuckDBConnection | undefined;
+
+  constructor(private readonly options: DuckDbWarehouseOptions) {
+    this.table = checkTableName(options.table ?? 'positions');
+    this.stage = `${this.table}_stage`;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'warehouse', adapter: 'duckdb' });
+  }
+
+  async ready(): Promise<void> {
+    if (this.instance) return;
+    const file = this.options.path;
+    try {
+      if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      this.instance = await DuckDBInstance.create(file);
+      this.writer = await this.instance.connect();
+      await this.writer.run(duckdbTableDdl(this.table));
+      await this.writer.run(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (${STAGE_COLUMNS})`);
+    } catch (err) {
+      this.closeHandles();
+      // Start-up problems (locked or unreadable file, bad table) are never worth retrying blindly.
+      throw new SinkError(this.name, `cannot open ${file} (DUCKDB_PATH): ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    this.logger.info({ path: file, table: this.table }, 'duckdb warehouse ready');
+  }
+
+  write(batch: readonly PositionRecord[]): Promise<WriteResult> {
+    if (batch.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    return this.guard.serial(async () => {
+      const conn = this.connection();
+      const records = uniqueRecords(batch);
+      try {
+        await conn.run('BEGIN TRANSACTION');
+        await conn.run(`DELETE FROM ${this.stage}`);
+        const appender = await conn.createAppender(this.stage, null, 'temp');
+        try {
+          appendRecords(appender, records);
+        } finally {
+          appender.closeSync();
+        }
+        const result = await conn.run(
+          `INSERT INTO ${this.table} (vehicle_id, ts, lat, lon, speed, heading, altitude, accuracy, battery,
+             attributes, kafka_topic, kafka_partition, kafka_offset, kafka_ts)
+           SELECT vehicle_id, ${dialect.tsFromMs('ts_ms')}, lat, lon, speed, heading, altitude, accuracy, battery,
+             CAST(attributes AS JSON), kafka_topic, kafka_partition, kafka_offset, ${dialect.tsFromMs('kafka_ts_ms')}
+           FROM ${this.stage}
+           ON CONFLICT DO NOTHING`,
+        );
+        await conn.run('COMMIT');
+        const inserted = Number(result.rowsChanged);
+        return { inserted, duplicates: batch.length - inserted };
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        const error = classifyDuckDbError(err, `write of ${batch.length} records`);
+        if (isSystemic(err)) this.guard.latch(error);
+        this.logger.warn({ err: error, retriable: error.retriable }, 'duckdb write failed');
+        throw error;
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.guard.throwIfFatal();
+    await this.read('ping', 'SELECT 1', []);
+  }
+
+  async history(query: {
+    vehicleId: string;
+    from: number;
+    to: number;
+    limit?: number;
+  }): Promise<HistoryRow[]> {
+    const sql = historySql(dialect, this.table, query.limit ?? DEFAULT_HISTORY_LIMIT);
+    return (await this.read('history', sql, historyParams(query))).map(toHistoryRow);
+  }
+
+  async summary(query: {
+    vehicleId: string;
+    from: number;
+    to: number;
+    rules: TripRules;
+  }): Promise<VehicleSummary> {
+    const rows = await this.read('summary', summarySql(dialect, this.table), summaryParams(query));
+    return toVehicleSummary(rows[0], query);
+  }
+
+  async count(filter: { topic?: string } = {}): Promise<number> {
+    const byTopic = filter.topic !== undefined;
+    const rows = await this.read(
+      'count',
+      countSql(dialect, this.table, byTopic),
+      byTopic ? [filter.topic] : [],
+    );
+    return toNumberOrNull(rows[0]?.[0]) ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.guard.idle();
+    this.closeHandles();
+  }
+
+  private async read(what: string, sql: string, params: unknown[]): Promise<unknown[][]> {
+    if (!this.instance) throw new SinkError(this.name, `${what} before ready()`);
+    let conn: DuckDBConnection | undefined;
+    try {
+      conn = await this.instance.connect();
+      const reader = await conn.runAndReadAll(sql, params as never[]);
+      return reader.getRowsJS() as unknown[][];
+    } catch (err) {
+      throw classifyDuckDbError(err, what);
+    } finally {
+      conn?.closeSync();
+    }
+  }
+
+  private connection(): DuckDBConnection {
+    if (!this.writer) throw new SinkError(this.name, 'write before ready()');
+    return this.writer;
+  }
+
+  private closeHandles(): void {
+    this.writer?.closeSync();
+    this.instance?.closeSync();
+    this.writer = undefined;
+    this.instance = undefined;
+  }
+}
+
+function appendRecords(a: DuckDBAppender, records: readonly PositionRecord[]): void {
+  const optional = (v: number | undefined) => (v === undefined ? a.appendNull() : a.appendDouble(v));
+  for (const r of records) {
+    const p = r.position;
+    a.appendVarchar(p.vehicleId);
+    a.appendBigInt(BigInt(p.ts));
+    a.appendDouble(p.lat);
+    a.appendDouble(p.lon);
+    optional(p.speed);
+    optional(p.heading);
+    optional(p.altitude);
+    optional(p.accuracy);
+    optional(p.battery);
+    const attributes = attributesJson(r);
+    if (attributes === null) a.appendNull();
+    else a.appendVarchar(attributes);
+    a.appendVarchar(r.topic);
+    a.appendInteger(r.partition);
+    a.appendBigInt(BigInt(r.offset));
+    a.appendBigInt(BigInt(Math.trunc(r.kafkaTs)));
+    a.endRow();
+  }
+}
+
+/** DuckDB errors are plain Errors whose message starts with the error class ("IO Error: ..."). */
+function errorClass(err: unknown): string {
+  return /^([A-Za-z ]+?) Error:/.exec(errorMessage(err))?.[1] ?? '';
+}
+
+/** Disk, memory, lock and write-conflict trouble may pass; anything else will fail the same way. */
+const TRANSIENT = new Set(['IO', 'Out of Memory', 'TransactionContext', 'Interrupt', 'Connection']);
+/** The table itself is wrong or gone: every later write fails too. */
+const SYSTEMIC = new Set(['Catalog', 'Binder', 'Parser', 'Permission']);
+
+export function classifyDuckDbError(err: unknown, what: string): SinkError {
+  if (err instanceof SinkError) return err;
+  const retriable = TRANSIENT.has(errorClass(err));
+  return new SinkError('duckdb', `${what} failed: ${errorMessage(err)}`, { retriable, cause: err });
+}
+
+function isSystemic(err: unknown): boolean {
+  return SYSTEMIC.has(errorClass(err));
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import type { Position } from '../../src/domain/position.js';
+import type { PositionRecord } from '../../src/domain/records.js';
+
+/** Event-time origin of the suite's tracks (fixed: history windows do not depend on now). */
+export const T0 = Date.UTC(2025, 0, 1, 8, 0, 0);
+
+/** A unique name: tests never see each other's rows, even in a shared, persistent table. */
+export function id(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function rec(
+  topic: string,
+  partition: number,
+  offset: number | string,
+  position: Position,
+): PositionRecord {
+  return { topic, partition, offset: String(offset), position, kafkaTs: position.ts + 5, bytes: 100 };
+}
+
+/** `n` records of one vehicle on one partition, offsets from `first`, one per second. */
+export function track(
+  topic: string,
+  vehicleId: string,
+  n: number,
+  first = 0,
+  partition = 0,
+): PositionRecord[] {
+  return Array.from({ length: n }, (_, i) =>
+    rec(topic, partition, first + i, {
+      vehicleId,
+      ts: T0 + (first + i) * 1000,
+      lat: 52.5 + i * 1e-5,
+      lon: 13.4 - i * 1e-5,
+      speed: 30 + (i % 7),
+      heading: (i * 3) % 360,
+    }),
+  );
+}
