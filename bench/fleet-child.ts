@@ -87,6 +87,8 @@ export async function waitWhileRunning(
  * 0 (tsx's module loader runs in another thread and writes its own).
  */
 export function mainThreadProfile(dir: string, pid: number): string | undefined {
-  const name = readdirSync(dir).find((f) => new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.0\\.\\d+\\.cpuprofile$`).test(f));
+  const name = readdirSync(dir).find((f) =>
+    new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.0\\.\\d+\\.cpuprofile$`).test(f),
+  );
   return name === undefined ? undefined : path.join(dir, name);
 }

@@ -71,24 +71,34 @@ export async function producerPerformance(
     ]),
     { logFile: path.join(services.workDir, 'producer-performance.log'), timeoutMs: 30 * 60_000 },
   );
-  // "1000000 records sent, 250000.0 records/sec (42.00 MB/sec), 12.3 ms avg latency, 300.0 ms max
-  //  latency, 5 ms 50th, 40 ms 95th, 80 ms 99th, 120 ms 99.9th."
-  const match =
-    /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.*?, (\d+) ms 99th/.exec(
-      out.stdout,
-    );
-  if (out.code !== 0 || !match) {
+  const parsed = out.code === 0 ? parseProducerPerformance(out.stdout) : null;
+  if (!parsed) {
     throw new ServiceError(
       `ProducerPerformance failed (exit ${out.code}): ${(out.stdout + out.stderr).slice(-1500)}`,
     );
   }
+  return { ...parsed, recordSize };
+}
+
+/**
+ * The final summary line of ProducerPerformance: "1000000 records sent, 250000.0 records/sec (42.00
+ * MB/sec), 12.3 ms avg latency, 300.0 ms max latency, 5 ms 50th, 40 ms 95th, 80 ms 99th, 120 ms
+ * 99.9th." (progress lines before it have no percentiles). Null when absent or when the tool
+ * reported send errors.
+ */
+export function parseProducerPerformance(stdout: string): Omit<ProducerPerfResult, 'recordSize'> | null {
+  if (/Exception/.test(stdout)) return null;
+  const match =
+    /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.*?, (\d+) ms 99th/.exec(
+      stdout,
+    );
+  if (!match) return null;
   return {
     records: Number(match[1]),
     recordsPerS: Math.round(Number(match[2])),
     mbPerS: Number(match[3]),
     avgLatencyMs: Number(match[4]),
     p99LatencyMs: Number(match[5]),
-    recordSize,
   };
 }
 
@@ -114,26 +124,37 @@ export async function consumerPerformance(
     ]),
     { logFile: path.join(services.workDir, 'consumer-performance.log'), timeoutMs: 30 * 60_000 },
   );
-  const lines = out.stdout.split('\n').map((l) => l.trim());
-  const headerAt = lines.findIndex((l) => l.startsWith('start.time'));
-  const header = lines[headerAt]?.split(/,\s*/) ?? [];
-  const values = lines[headerAt + 1]?.split(/,\s*/) ?? [];
-  const field = (name: string) => Number(values[header.indexOf(name)]);
-  const consumed = field('data.consumed.in.nMsg');
-  if (out.code !== 0 || headerAt < 0 || !Number.isFinite(consumed)) {
+  const parsed = out.code === 0 ? parseConsumerPerformance(out.stdout) : null;
+  if (!parsed) {
     throw new ServiceError(
       `ConsumerPerformance failed (exit ${out.code}): ${(out.stdout + out.stderr).slice(-1500)}`,
     );
   }
-  if (consumed < records) {
-    throw new ServiceError(`ConsumerPerformance read only ${consumed} of ${records} records (timeout)`);
+  if (parsed.records < records) {
+    throw new ServiceError(`ConsumerPerformance read only ${parsed.records} of ${records} records (timeout)`);
   }
-  return {
-    records: consumed,
+  return parsed;
+}
+
+/**
+ * ConsumerPerformance's header line and the values line under it ("start.time, end.time,
+ * data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms,
+ * fetch.MB.sec, fetch.nMsg.sec"), read by column name. Null when absent.
+ */
+export function parseConsumerPerformance(stdout: string): ConsumerPerfResult | null {
+  const lines = stdout.split('\n').map((l) => l.trim());
+  const headerAt = lines.findIndex((l) => l.startsWith('start.time'));
+  if (headerAt < 0) return null;
+  const header = lines[headerAt]!.split(/,\s*/);
+  const values = lines[headerAt + 1]?.split(/,\s*/) ?? [];
+  const field = (name: string) => Number(values[header.indexOf(name)]);
+  const result: ConsumerPerfResult = {
+    records: field('data.consumed.in.nMsg'),
     recordsPerS: Math.round(field('fetch.nMsg.sec')),
     mbPerS: Math.round(field('fetch.MB.sec') * 100) / 100,
     recordsPerSWithJoin: Math.round(field('nMsg.sec')),
     rebalanceMs: field('rebalance.time.ms'),
     fetchMs: field('fetch.time.ms'),
   };
+  return Object.values(result).every(Number.isFinite) ? result : null;
 }

@@ -2,7 +2,7 @@ import type { Config } from '../src/config/index.js';
 import { freePort } from '../src/local/processes.js';
 import { spawnFleet, waitWhileRunning, type FleetChild } from './fleet-child.js';
 import { LookupLoad, waitForHttp, type LookupResult } from './lookups.js';
-import { groupIsStable } from './offsets.js';
+import { committedTotal, endOffsetTotal, groupIsStable } from './offsets.js';
 import { CpuMeter, MemorySampler } from './proc.js';
 import { createPositionTopic, childEnv, type BenchServices } from './services.js';
 import type { LatencySummary } from './stats.js';
@@ -13,10 +13,12 @@ import { WorkerHandle } from './worker-ipc.js';
 /** One fixed produce rate, sustained. */
 export interface RateLatency {
   rate: number;
-  /** What the producer actually achieved over the run, msg/s. */
+  /** Positions offered per second over the run (all acknowledged unless `failed`). */
   achievedRate: number;
   produced: number;
   failed: number;
+  /** How long after the run the last acknowledgement came (producer backlog). */
+  ackTailMs: number;
   /** Event time → visible in Redis (change published by the upsert), after warm-up. */
   redis: LatencySummary;
   /** Event time → row written to the warehouse (ingested_at − ts), after warm-up. */
@@ -102,9 +104,10 @@ export async function latencyUnderLoad(
       windows.push({ from, to: sent.to });
       results.push({
         rate,
-        achievedRate: Math.round((sent.acked * 1000) / sent.ms),
+        achievedRate: Math.round((sent.sent * 1000) / sent.generateMs),
         produced: sent.sent,
         failed: sent.failed,
+        ackTailMs: sent.ms - sent.generateMs,
         redis,
         lookups: lookupResult,
         cpuSeconds,
@@ -112,6 +115,15 @@ export async function latencyUnderLoad(
       });
       logger.info({ rate, redis, lookups: lookupResult }, 'latency: rate done');
     }
+    // Let the last micro-batch reach the warehouse on its own (a stop would flush it early).
+    const end = await endOffsetTotal(admin, config.topic.name);
+    await waitWhileRunning(
+      processor,
+      async () => (await committedTotal(admin, config.consumer.groupId, config.topic.name)) >= end,
+      'the processor to commit the latency runs',
+      MAX_CATCH_UP_MS,
+      100,
+    ).catch((err: unknown) => logger.warn({ err: String(err) }, 'processor did not catch up'));
   } finally {
     await producer.close();
     await observer.close();

@@ -12,6 +12,8 @@ export interface BenchOptions {
   rates: number[];
   /** How long each rate is sustained, ms. */
   durationMs: number;
+  /** How long the simulator's max-throughput run lasts, ms. */
+  simulatorMs: number;
   /** Partitions of the bench topics. @default 3 (the project's default) */
   partitions: number;
   /** Run the processor replay with `node --cpu-prof` and summarise where its time goes. */
@@ -29,8 +31,20 @@ export interface BenchOptions {
 export const BENCH_STEPS = ['ceilings', 'producer', 'replay', 'latency'] as const;
 export type BenchStep = (typeof BENCH_STEPS)[number];
 
-const FULL = { records: 1_000_000, vehicles: 250_000, rates: [1000, 5000, 20_000], durationMs: 60_000 };
-const QUICK = { records: 100_000, vehicles: 25_000, rates: [1000, 5000, 20_000], durationMs: 8_000 };
+const FULL = {
+  records: 1_000_000,
+  vehicles: 250_000,
+  rates: [1000, 5000, 20_000],
+  durationMs: 60_000,
+  simulatorMs: 30_000,
+};
+const QUICK = {
+  records: 100_000,
+  vehicles: 25_000,
+  rates: [1000, 5000, 20_000],
+  durationMs: 8_000,
+  simulatorMs: 8_000,
+};
 
 export interface RawBenchFlags {
   quick?: boolean;
@@ -75,6 +89,7 @@ export function resolveOptions(flags: RawBenchFlags): BenchOptions {
     vehicles,
     rates,
     durationMs: flags.duration ?? base.durationMs,
+    simulatorMs: base.simulatorMs,
     partitions: flags.partitions ? positiveInt('--partitions', flags.partitions) : 3,
     cpuProf: Boolean(flags.cpuProf),
     steps: new Set(steps as BenchStep[]),

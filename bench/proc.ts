@@ -61,27 +61,39 @@ export class MemorySampler {
   }
 }
 
-/** CPU seconds each named process used between `start()` and `stop()`. */
+/**
+ * CPU seconds each named process used between `start()` and `stop()`. Sampled every second too, so
+ * a process that exits before `stop()` still reports what it used up to its last sample.
+ */
 export class CpuMeter {
-  private readonly before = new Map<string, number>();
+  private readonly first = new Map<string, number>();
+  private readonly last = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly pids: Readonly<Record<string, number | undefined>>) {}
 
-  start(): this {
+  private sample(into: Map<string, number>): void {
     for (const [name, pid] of Object.entries(this.pids)) {
       const t = pid === undefined ? null : cpuTimeOf(pid);
-      if (t !== null) this.before.set(name, t);
+      if (t !== null) into.set(name, t);
     }
+  }
+
+  start(): this {
+    this.sample(this.first);
+    this.timer = setInterval(() => this.sample(this.last), 1000);
+    this.timer.unref();
     return this;
   }
 
   /** CPU seconds per process over the interval. */
   stop(): Record<string, number> {
+    clearInterval(this.timer);
+    this.sample(this.last);
     const out: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids)) {
-      const start = this.before.get(name);
-      const end = pid === undefined ? null : cpuTimeOf(pid);
-      if (start !== undefined && end !== null) out[name] = Math.round((end - start) / 10) / 100;
+    for (const [name, start] of this.first) {
+      const end = this.last.get(name);
+      if (end !== undefined) out[name] = Math.round((end - start) / 10) / 100;
     }
     return out;
   }

@@ -22,18 +22,23 @@ async function run(services: BenchServices, args: string[]): Promise<number> {
     ['-h', url.hostname, '-p', url.port, '--csv', '-P', String(PIPELINE), ...args],
     { timeoutMs: 10 * 60_000 },
   );
-  // "test","rps",... then one line per test: "SET","629132.12",...
-  const row = out.stdout
-    .split('\n')
-    .map((l) => l.split('","'))
-    .find((cells) => cells.length > 2 && !cells[0]?.includes('test'));
-  const rps = Number(row?.[1]);
-  if (out.code !== 0 || !Number.isFinite(rps)) {
+  const rps = out.code === 0 ? parseRedisBenchmarkCsv(out.stdout) : null;
+  if (rps === null) {
     throw new ServiceError(
       `redis-benchmark failed (exit ${out.code}): ${(out.stdout + out.stderr).slice(-1000)}`,
     );
   }
-  return Math.round(rps);
+  return rps;
+}
+
+/** Requests/s of the first test in `redis-benchmark --csv` output (`"test","rps",...` header first). */
+export function parseRedisBenchmarkCsv(stdout: string): number | null {
+  const row = stdout
+    .split('\n')
+    .map((l) => l.split('","'))
+    .find((cells) => cells.length > 2 && cells[0] !== '"test');
+  const rps = Number(row?.[1]);
+  return Number.isFinite(rps) && rps > 0 ? Math.round(rps) : null;
 }
 
 /** Pipelined SET and HSET, `requests` each, keys spread over `vehicles`. Cleans up its keys. */

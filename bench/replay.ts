@@ -107,7 +107,8 @@ export async function processorReplay(
   if (!ok) logger.error({ stored, records, vehicles: options.vehicles }, 'replay verification failed');
   const profileFile = options.cpuProfDir ? mainThreadProfile(options.cpuProfDir, fleet.pid) : undefined;
   const profile = profileFile ? await summarizeProfile(profileFile) : undefined;
-  if (options.cpuProfDir && !profileFile) logger.warn({ dir: options.cpuProfDir }, 'no CPU profile of the processor found');
+  if (options.cpuProfDir && !profileFile)
+    logger.warn({ dir: options.cpuProfDir }, 'no CPU profile of the processor found');
   if (exitCode !== 0) logger.warn({ exitCode, log: fleet.logFile }, 'processor did not exit cleanly');
   const elapsedMs = doneAt - joinedAt;
   return {

@@ -33,12 +33,22 @@ export function markdownTable(r: BenchResults): string {
   );
   const proc = r.processor_records_per_s;
   const procRatio = r.ratios.processor_vs_consumer_perf;
+  const perf = `ProducerPerformance (acks=all, idempotent, ${d.producerPerf?.recordSize ?? '—'} B records): ${n(
+    r.producer_perf_records_per_s,
+  )} msg/s, ${n(r.producer_perf_mb_per_s)} MB/s`;
   lines.push(
-    `| Producer, max rate (${d.producer?.tool ?? 'PositionPublisher'}) | ${n(r.producer_records_per_s)} msg/s, ${n(
+    `| Producer, max rate (${r.producer_tool ?? '—'}) | ${n(r.producer_records_per_s)} msg/s, ${n(
       r.producer_mb_per_s,
-    )} MB/s | ProducerPerformance (acks=all, idempotent, ${d.producerPerf?.recordSize ?? '—'} B records): ${n(
-      r.producer_perf_records_per_s,
-    )} msg/s, ${n(r.producer_perf_mb_per_s)} MB/s | ${x(r.ratios.producer_vs_producer_perf)} | — |`,
+    )} MB/s | ${perf} | ${x(r.ratios.producer_vs_producer_perf)} | — |`,
+  );
+  if (d.simulator && d.producer) {
+    lines.push(
+      `| Publisher alone, max rate (${d.producer.tool}, the replay pre-load) | ${n(d.producer.recordsPerS)} msg/s, ${n(
+        d.producer.mbPerS,
+      )} MB/s | ProducerPerformance | ${x(r.ratios.publisher_vs_producer_perf)} | — |`,
+    );
+  }
+  lines.push(
     `| Processor replay → Redis + DuckDB (\`fleet process\`, from earliest) | ${n(proc)} records/s | ConsumerPerformance, same topic: ${n(
       r.consumer_perf_records_per_s,
     )} records/s | ${x(procRatio)} | ≥ 50,000/s${check(proc === null ? null : proc >= 50_000)}, ≥ 0.5×${check(

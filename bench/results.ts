@@ -6,9 +6,13 @@ import type { ProducerResult } from './producer.js';
 import type { RawConsumeResult } from './raw-consume.js';
 import type { RedisBenchmarkResult } from './redis-benchmark.js';
 import type { ReplayResult } from './replay.js';
+import type { SimulatorResult } from './simulator.js';
 
 /** Everything one run measured; each part is absent when its step was skipped or failed. */
 export interface BenchParts {
+  /** `fleet simulate` at max rate: the producer figure. */
+  simulator?: SimulatorResult;
+  /** The pre-load through PositionPublisher directly (no simulation): the publisher's own max. */
   producer?: ProducerResult;
   producerPerf?: ProducerPerfResult;
   consumerPerf?: ConsumerPerfResult;
@@ -38,8 +42,12 @@ export interface BenchResults {
   processor_records_per_s: number | null;
   consumer_perf_records_per_s: number | null;
   kafkajs_raw_consume_records_per_s: number | null;
+  /** `fleet simulate` max rate (falls back to the publisher pre-load when the simulator step failed). */
   producer_records_per_s: number | null;
   producer_mb_per_s: number | null;
+  producer_tool: string | null;
+  /** PositionPublisher alone (the pre-load), without the simulation. */
+  publisher_records_per_s: number | null;
   producer_perf_records_per_s: number | null;
   producer_perf_mb_per_s: number | null;
   redis_benchmark_set_per_s: number | null;
@@ -52,6 +60,7 @@ export interface BenchResults {
   ratios: {
     processor_vs_consumer_perf: number | null;
     producer_vs_producer_perf: number | null;
+    publisher_vs_producer_perf: number | null;
     processor_vs_kafkajs_raw: number | null;
     kafkajs_raw_vs_consumer_perf: number | null;
   };
@@ -80,7 +89,9 @@ export function buildResults(
   const processor = parts.replay?.recordsPerS ?? null;
   const consumerPerf = parts.consumerPerf?.recordsPerS ?? null;
   const raw = parts.rawConsume?.recordsPerS ?? null;
-  const producer = parts.producer?.recordsPerS ?? null;
+  const headline = parts.simulator ?? parts.producer;
+  const producer = headline?.recordsPerS ?? null;
+  const publisher = parts.producer?.recordsPerS ?? null;
   const producerPerf = parts.producerPerf?.recordsPerS ?? null;
   const custom = options.steps.size < 4;
   return {
@@ -99,7 +110,9 @@ export function buildResults(
     consumer_perf_records_per_s: consumerPerf,
     kafkajs_raw_consume_records_per_s: raw,
     producer_records_per_s: producer,
-    producer_mb_per_s: parts.producer?.mbPerS ?? null,
+    producer_mb_per_s: headline?.mbPerS ?? null,
+    producer_tool: headline?.tool ?? null,
+    publisher_records_per_s: publisher,
     producer_perf_records_per_s: producerPerf,
     producer_perf_mb_per_s: parts.producerPerf?.mbPerS ?? null,
     redis_benchmark_set_per_s: parts.redis?.setPerS ?? null,
@@ -114,6 +127,7 @@ export function buildResults(
     ratios: {
       processor_vs_consumer_perf: ratio(processor, consumerPerf),
       producer_vs_producer_perf: ratio(producer, producerPerf),
+      publisher_vs_producer_perf: ratio(publisher, producerPerf),
       processor_vs_kafkajs_raw: ratio(processor, raw),
       kafkajs_raw_vs_consumer_perf: ratio(raw, consumerPerf),
     },

@@ -12,6 +12,7 @@ import type { BenchOptions } from './options.js';
 import { producerThroughput } from './producer.js';
 import { rawKafkajsConsume } from './raw-consume.js';
 import { redisBenchmark } from './redis-benchmark.js';
+import { simulatorThroughput } from './simulator.js';
 import { processorReplay } from './replay.js';
 import { markdownTable, writeResults } from './report.js';
 import { buildResults, type BenchParts, type BenchResults } from './results.js';
@@ -62,8 +63,20 @@ export async function runBench(
       TOPIC_PARTITIONS: String(options.partitions),
     });
     const wants = (s: string) => options.steps.has(s as never);
+    if (wants('producer')) {
+      const simConfig = benchConfig(services, {
+        TOPIC: `bench_simulator_${id}`,
+        TOPIC_PARTITIONS: String(options.partitions),
+      });
+      parts.simulator = await step('simulator', () =>
+        simulatorThroughput(services, simConfig, {
+          vehicles: options.vehicles,
+          durationMs: options.simulatorMs,
+        }),
+      );
+    }
     if (wants('producer') || wants('ceilings') || wants('replay')) {
-      parts.producer = await step('producer', () =>
+      parts.producer = await step('publisher pre-load', () =>
         producerThroughput(services, replayConfig, { records: options.records, vehicles: options.vehicles }),
       );
     }

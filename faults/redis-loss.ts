@@ -1,3 +1,4 @@
+import { freePort } from '../src/local/processes.js';
 import { sleep } from '../src/retry.js';
 import { checkLatestState, newestLanded } from './checker.js';
 import { committedOffsets, killRedis, redisCommand, restartRedis } from './cluster.js';
@@ -5,6 +6,7 @@ import { drive } from './driver.js';
 import { readLatestState } from './landed.js';
 import { AckLedger } from './ledger.js';
 import { PROCESSOR_ENV } from './processor-crashes.js';
+import { scrapeMetrics } from './probe.js';
 import { check, seconds, type Check, type Scenario } from './scenario.js';
 import { Stage } from './stage.js';
 import { workloadPlan } from './workload.js';
@@ -21,7 +23,8 @@ export const redisLoss: Scenario = {
   title: 'Redis loss: FLUSHALL and kill -9 + empty restart mid-stream, then `fleet replay` rebuilds',
   async run(ctx) {
     const services = await ctx.services(1);
-    const stage = new Stage(ctx, services, 'redis', PROCESSOR_ENV);
+    const metricsPort = await freePort();
+    const stage = new Stage(ctx, services, 'redis', { ...PROCESSOR_ENV, METRICS_PORT: String(metricsPort) });
     await stage.setUp();
     const total = ctx.quick ? 60_000 : 300_000;
     const durationS = ctx.quick ? 30 : 90;
@@ -62,6 +65,10 @@ export const redisLoss: Scenario = {
       checks.push(
         check('no offset committed while Redis was down', before === after, `${before} → ${after}`),
       );
+      const metrics = await scrapeMetrics(metricsPort).catch(() => undefined);
+      notes.push(
+        `sink write retries (backoff) by the end of the outage: ${metrics?.get('fleet_processor_sink_retries_total') ?? 'unknown'}`,
+      );
 
       const produced = await production;
       const drainMs = await stage.drained(ctx.quick ? 120_000 : 300_000, processor);
@@ -82,12 +89,12 @@ export const redisLoss: Scenario = {
       await redisCommand(services.redisUrl, 'FLUSHALL');
       const replay = stage.start(['replay', '--from', 'earliest']);
       const replayStarted = Date.now();
-      const exit = await Promise.race([replay.exited, sleep(300_000).then(() => null)]);
-      if (exit === null) await replay.kill();
+      const timeout = setTimeout(() => void replay.kill(), 300_000);
+      const exit = await replay.exited.finally(() => clearTimeout(timeout));
       checks.push(
         check(
           '`fleet replay --from earliest` finished',
-          exit?.code === 0,
+          exit.code === 0,
           `${JSON.stringify(exit)} in ${seconds(Date.now() - replayStarted)}`,
         ),
       );

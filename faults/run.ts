@@ -11,13 +11,14 @@ import { redisLoss } from './redis-loss.js';
 import { formatDetails, formatTable, summaryLine, type ScenarioOutcome } from './report.js';
 import { passed, type Scenario, type SuiteContext } from './scenario.js';
 import { surge } from './surge.js';
-import { warehouseOutage } from './warehouse-outage.js';
+import { warehouseOutage, warehouseOutageSnowflake } from './warehouse-outage.js';
 
 /** Every scenario, in the order they run: the single-broker ones first, then the 3-broker one. */
 export const scenarios: readonly Scenario[] = [
   processorCrashes,
   redisLoss,
   warehouseOutage,
+  warehouseOutageSnowflake,
   hostileInput,
   surge,
   brokerLoss,
@@ -88,7 +89,7 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
   const outcomes: ScenarioOutcome[] = [];
   try {
     for (const scenario of chosen) {
-      options.out(`\n${scenario.number}. ${scenario.title}`);
+      options.out(`\n${scenario.number}${scenario.variant ?? ''}. ${scenario.title}`);
       const started = Date.now();
       let outcome: ScenarioOutcome;
       try {

@@ -2,6 +2,7 @@ import { rushHourActivity } from '../src/sources/simulator/profile.js';
 import { sleep } from '../src/retry.js';
 import { freePort } from '../src/local/processes.js';
 import { drive, type RateProfile } from './driver.js';
+import { FAULTY_PROCESSOR } from './faulty-warehouse.js';
 import { AckLedger } from './ledger.js';
 import { PROCESSOR_ENV } from './processor-crashes.js';
 import { peakOf, probe } from './probe.js';
@@ -31,23 +32,28 @@ export function positionsOf(rate: RateProfile, durationMs: number): number {
 const MAX_UNFLUSHED_BYTES = 32 * 1024 * 1024;
 
 /**
- * 6. Slow consumer / surge: the rush-hour profile at 5× the normal rate. Lag must grow and then
- * drain, the processor's memory stay bounded (backpressure pauses fetching), nothing be lost.
+ * 6. Slow consumer / surge: the rush-hour profile at 5× the normal rate against a processor whose
+ * warehouse takes only 2.5× the normal rate (a small warehouse: FaultyWarehouse's throughput cap).
+ * Lag must grow and then drain, the processor's memory stay bounded (backpressure pauses
+ * fetching), nothing be lost.
  */
 export const surge: Scenario = {
   id: 'surge',
   number: 6,
-  title: 'Surge: rush-hour profile peaking at 5× the normal rate; lag grows then drains',
+  title: 'Slow consumer / surge: rush hour at 5× the normal rate, warehouse capped at 2.5×',
   async run(ctx) {
     const services = await ctx.services(1);
     const metricsPort = await freePort();
+    const base = ctx.quick ? 2000 : 3000;
+    // The slow consumer: a warehouse that takes 2.5 × the normal rate, half the peak.
+    const capacity = Math.round(base * 2.5);
     const stage = new Stage(ctx, services, 'surge', {
       ...PROCESSOR_ENV,
       MAX_UNFLUSHED_BYTES: String(MAX_UNFLUSHED_BYTES),
       METRICS_PORT: String(metricsPort),
+      FLEET_FAULT_WAREHOUSE_RECORDS_PER_S: String(capacity),
     });
     await stage.setUp();
-    const base = ctx.quick ? 2000 : 4000;
     const durationMs = ctx.quick ? 60_000 : 180_000;
     const rate = rushHourRate(base, durationMs);
     const total = positionsOf(rate, durationMs) + base;
@@ -56,7 +62,7 @@ export const surge: Scenario = {
     const publisher = stage.publisher(ctx.logger);
     try {
       await publisher.connect();
-      const processor = stage.start(['process']);
+      const processor = stage.start(['process'], {}, FAULTY_PROCESSOR);
       await stage.drained(60_000, processor);
       const probed = probe(processor, { metricsPort });
       const lags: { t: number; lag: number }[] = [];
@@ -89,6 +95,11 @@ export const surge: Scenario = {
         figures: verdict.figures,
         checks: [
           check(
+            'lag grew during the surge',
+            peak.lag >= base * 10,
+            `peak lag ${peak.lag} at ${seconds(peak.t)} (peak rate at ${seconds(durationMs / 2)}; at least 10 s of normal traffic expected)`,
+          ),
+          check(
             'lag drained to 0 after the surge',
             drainedAt !== undefined,
             `drained at ${seconds(drainedAt ?? 0)}`,
@@ -102,7 +113,7 @@ export const surge: Scenario = {
           ...verdict.checks,
         ],
         notes: [
-          `peak lag ${peak.lag} at ${seconds(peak.t)} (peak rate at ${seconds(durationMs / 2)})`,
+          `slow consumer: the warehouse takes at most ${capacity} records/s`,
           `rate ${base}/s → ${Math.round(rate(durationMs * 0.5))}/s at the peak; published ${produced.published} in ${seconds(produced.durationMs)} (${Math.round(produced.published / (produced.durationMs / 1000))}/s avg)`,
           `backpressure: unflushed bytes peaked at ${mib(peakUnflushed)} (MAX_UNFLUSHED_BYTES ${mib(MAX_UNFLUSHED_BYTES)}); fetching paused in ${pausedSamples} of ${probed.samples.length} samples`,
           `lag every 10 s: ${lags

@@ -26,6 +26,8 @@ export interface RateResult {
   acked: number;
   failed: number;
   bytes: number;
+  /** Wall time during which positions were generated (the offered-load window). */
+  generateMs: number;
   /** Wall time from first publish to last acknowledgement. */
   ms: number;
   /** Event-time window of the positions, epoch ms. */
@@ -51,7 +53,16 @@ async function run(body: { config: RawConfig; run: RateRun }): Promise<RateResul
   const { rate, durationMs, vehicles } = body.run;
   const limit = body.run.records ?? Number.POSITIVE_INFINITY;
   const ageMs = body.run.ageMs ?? 0;
-  const result: RateResult = { sent: 0, acked: 0, failed: 0, bytes: 0, ms: 0, from: Date.now(), to: 0 };
+  const result: RateResult = {
+    sent: 0,
+    acked: 0,
+    failed: 0,
+    bytes: 0,
+    generateMs: 0,
+    ms: 0,
+    from: Date.now(),
+    to: 0,
+  };
   const pending = new Set<Promise<void>>();
   const started = performance.now();
   const publishNow = (count: number) => {
@@ -95,6 +106,7 @@ async function run(body: { config: RawConfig; run: RateRun }): Promise<RateResul
     };
     const timer = setInterval(tick, rate > 0 ? 2 : 1);
   });
+  result.generateMs = Math.round(performance.now() - started);
   while (pending.size > 0) await Promise.all([...pending]);
   result.ms = Math.round(performance.now() - started);
   if (ageMs > 0) result.from -= ageMs;

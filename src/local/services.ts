@@ -89,13 +89,20 @@ async function startKafka(
   const count = options.brokers ?? 1;
   const libs = ensureKafkaLibs(path.join(home, 'cache'), logger, options.env);
   const base = path.join(home, 'kafka');
-  if (options.fresh ?? true) rmSync(base, { recursive: true, force: true });
+  const previous = (options.fresh ?? true) ? null : await reusablePorts(base, count);
+  if (!previous) rmSync(base, { recursive: true, force: true });
   const nodes: KafkaNodeSpec[] = [];
   for (let i = 0; i < count; i++) {
+    const dir = path.join(base, `node-${i + 1}`);
+    const reuse = previous?.[i];
+    if (reuse) {
+      nodes.push({ nodeId: i + 1, ...reuse, dir });
+      continue;
+    }
     const port = await freePort(i === 0 ? (options.kafkaPort ?? 9092) : undefined);
     let controllerPort = await freePort();
     while (controllerPort === port) controllerPort = await freePort();
-    nodes.push({ nodeId: i + 1, port, controllerPort, dir: path.join(base, `node-${i + 1}`) });
+    nodes.push({ nodeId: i + 1, port, controllerPort, dir });
   }
   const layout = { clusterId: newClusterId(), nodes };
   for (const node of nodes) formatNode(libs, node, layout);
@@ -119,6 +126,34 @@ async function startKafka(
     throw err;
   }
   return { brokers, nodes: started, libs };
+}
+
+/**
+ * The ports of a kept cluster of `count` nodes, when all are free again: KRaft records the
+ * controller endpoints in its log, so a kept data directory must come back on the same ports.
+ * Null = start afresh.
+ */
+async function reusablePorts(
+  base: string,
+  count: number,
+): Promise<{ port: number; controllerPort: number }[] | null> {
+  const out: { port: number; controllerPort: number }[] = [];
+  for (let i = 1; i <= count; i++) {
+    const file = path.join(base, `node-${i}`, 'server.properties');
+    if (!existsSync(file)) return null;
+    const match = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+),CONTROLLER:\/\/[^:]+:(\d+)$/m.exec(
+      readFileSync(file, 'utf8'),
+    );
+    if (!match) return null;
+    const ports = { port: Number(match[1]), controllerPort: Number(match[2]) };
+    if (
+      (await freePort(ports.port)) !== ports.port ||
+      (await freePort(ports.controllerPort)) !== ports.controllerPort
+    )
+      return null;
+    out.push(ports);
+  }
+  return existsSync(path.join(base, `node-${count + 1}`)) ? null : out;
 }
 
 /** Restarts one recorded Kafka node that was stopped (fault suite). */

@@ -81,7 +81,7 @@ export class SnowflakeWarehouse implements Warehouse {
     configureDriverLogging(settings.logger ?? silentLogger);
     try {
       // Validates the options the driver's way (account format, key shape) without connecting.
-      snowflake.createConnection(this.options);
+      snowflake.createConnection({ ...this.options });
     } catch (err) {
       throw new ConfigError(
         'SNOWFLAKE_ACCOUNT',

@@ -49,7 +49,12 @@ export class ProducerSession {
   private resetting: Promise<void> | undefined;
   private idle: (() => void)[] = [];
 
-  constructor(private readonly options: ProducerSessionOptions) {}
+  constructor(private readonly options: ProducerSessionOptions) {
+    const inFlight = options.maxInFlightRequests;
+    if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight > 5) {
+      throw new RangeError('maxInFlightRequests must be an integer in 1..5');
+    }
+  }
 
   get partitionCount(): number {
     return this.partitionMetadata.length;

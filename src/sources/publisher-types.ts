@@ -68,3 +68,20 @@ export interface PublisherStats {
 }
 
 export type PublisherState = 'IDLE' | 'RUNNING' | 'DRAINING' | 'STOPPED';
+
+/** The options with their defaults filled in. */
+export function publisherSettings(o: PositionPublisherOptions) {
+  const deliveryTimeoutMs = o.deliveryTimeoutMs ?? 120_000;
+  return {
+    lingerMs: o.lingerMs ?? 5,
+    maxBatchBytes: o.maxBatchBytes ?? 128 * 1024,
+    maxQueued: o.maxQueued ?? 500_000,
+    compression: o.compression ?? 'gzip',
+    deliveryTimeoutMs,
+    publishTimeoutMs: o.publishTimeoutMs ?? deliveryTimeoutMs,
+    backoff: { initialMs: 100, maxMs: 5000, ...o.retry } satisfies BackoffOptions,
+    ackTimeoutMs: o.ackTimeoutMs ?? 30_000,
+  };
+}
+
+export type PublisherSettings = ReturnType<typeof publisherSettings>;

@@ -3,20 +3,17 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { jsonCodec, type PositionCodec } from '../domain/codec.js';
 import type { Position } from '../domain/position.js';
 import { errorMessage, KafkaUnavailableError } from '../errors.js';
+import type { Config } from '../config/config.js';
+import { createKafka } from '../kafka/client.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { defaultRegistry } from '../metrics.js';
-import { backoffDelay, type BackoffOptions } from '../retry.js';
-import {
-  ackOwners,
-  encodeAll,
-  failOwners,
-  PartitionLane,
-  PendingPublish,
-  type LaneBatch,
-} from './publisher-lane.js';
+import { backoffDelay } from '../retry.js';
+import { ackOwners, encodeAll, failOwners, PartitionLane, PendingPublish } from './publisher-lane.js';
+import type { LaneBatch } from './publisher-lane.js';
 import { publisherMetrics, type PublisherMetrics } from './publisher-metrics.js';
 import { ProducerSession } from './producer-session.js';
 import { classifySendError } from './publisher-errors.js';
+import { publisherSettings } from './publisher-types.js';
 import type * as T from './publisher-types.js';
 
 export type * from './publisher-types.js';
@@ -30,17 +27,12 @@ export type * from './publisher-types.js';
  * give-up the producer is replaced (new producer id) so no later batch can be mistaken for it.
  */
 export class PositionPublisher implements T.Publisher {
-  private readonly codec: PositionCodec;
   private readonly logger: Logger;
   private readonly scheduler: SchedulerLike;
   private readonly metrics: PublisherMetrics;
   private readonly headers: IHeaders;
-  private readonly lingerMs: number;
-  private readonly maxBatchBytes: number;
-  private readonly maxQueued: number;
-  private readonly deliveryTimeoutMs: number;
-  private readonly publishTimeoutMs: number;
-  private readonly backoff: BackoffOptions;
+  private readonly codec: PositionCodec;
+  private readonly cfg: T.PublisherSettings;
   private readonly session: ProducerSession;
   private readonly counts = { sent: 0, acked: 0, retried: 0, failed: 0, requests: 0, queued: 0 };
   private state: T.PublisherState = 'IDLE';
@@ -55,22 +47,13 @@ export class PositionPublisher implements T.Publisher {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.metrics = publisherMetrics(options.registry ?? defaultRegistry);
     this.headers = { 'content-type': this.codec.contentType };
-    this.lingerMs = options.lingerMs ?? 5;
-    this.maxBatchBytes = options.maxBatchBytes ?? 128 * 1024;
-    this.maxQueued = options.maxQueued ?? 500_000;
-    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
-    this.publishTimeoutMs = options.publishTimeoutMs ?? this.deliveryTimeoutMs;
-    this.backoff = { initialMs: 100, maxMs: 5000, ...options.retry };
-    const inFlight = options.maxInFlightRequests ?? 1;
-    if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight > 5) {
-      throw new RangeError('maxInFlightRequests must be an integer in 1..5');
-    }
+    this.cfg = publisherSettings(options);
     this.session = new ProducerSession({
       kafka: options.kafka,
       topic: options.topic,
       scheduler: this.scheduler,
       logger: this.logger,
-      maxInFlightRequests: inFlight,
+      maxInFlightRequests: options.maxInFlightRequests ?? 1,
       metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
     });
   }
@@ -97,11 +80,11 @@ export class PositionPublisher implements T.Publisher {
     }
     const n = positions.length;
     if (n === 0) return Promise.resolve();
-    if (this.counts.queued + n > this.maxQueued) {
+    if (this.counts.queued + n > this.cfg.maxQueued) {
       this.countFailed(n);
       return Promise.reject(
         new KafkaUnavailableError(
-          `publisher buffer full: ${this.counts.queued} positions wait for Kafka (max ${this.maxQueued})`,
+          `publisher buffer full: ${this.counts.queued} positions wait for Kafka (max ${this.cfg.maxQueued})`,
         ),
       );
     }
@@ -112,7 +95,7 @@ export class PositionPublisher implements T.Publisher {
       return Promise.reject(err);
     }
     const pending = new PendingPublish(n, this.scheduler.now());
-    const timeoutMs = options.timeoutMs ?? this.publishTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.cfg.publishTimeoutMs;
     const timer = this.scheduler.schedule(() => {
       const unacked = pending.unacked;
       if (pending.fail(new KafkaUnavailableError(`not acknowledged by Kafka within ${timeoutMs} ms`))) {
@@ -138,7 +121,7 @@ export class PositionPublisher implements T.Publisher {
 
   /** Flushes what is queued (waiting at most `timeoutMs`), then disconnects. */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.timeoutMs ?? this.deliveryTimeoutMs + 5000);
+    this.closing ??= this.shutdown(options.timeoutMs ?? this.cfg.deliveryTimeoutMs + 5000);
     return this.closing;
   }
 
@@ -158,9 +141,7 @@ export class PositionPublisher implements T.Publisher {
     this.state = 'STOPPED';
     if (!drained) {
       const error = new KafkaUnavailableError('the publisher closed before Kafka acknowledged');
-      for (const lane of this.lanes) {
-        this.countFailed(failOwners(lane.drain(), error));
-      }
+      for (const lane of this.lanes) this.countFailed(failOwners(lane.drain(), error));
     }
     await this.session.close();
     this.logger.info({ ...this.counts, drained }, 'publisher closed');
@@ -175,7 +156,7 @@ export class PositionPublisher implements T.Publisher {
       const route = this.session.route(positions[i]!.vehicleId);
       const value = values[i]!;
       this.lanes[route.partition]!.push(
-        { key: route.key, value, headers: this.headers },
+        { key: route.key, value, headers: this.headers, partition: route.partition },
         pending,
         route.key.length + value.length,
       );
@@ -183,14 +164,14 @@ export class PositionPublisher implements T.Publisher {
     let waiting = false;
     for (const lane of this.lanes) {
       if (lane.busy || lane.length === 0) continue;
-      if (lane.bytes >= this.maxBatchBytes || this.state !== 'RUNNING') this.flushLane(lane);
+      if (lane.bytes >= this.cfg.maxBatchBytes || this.state !== 'RUNNING') this.flushLane(lane);
       else waiting = true;
     }
     if (waiting && !this.lingerTimer) {
       this.lingerTimer = this.scheduler.schedule(() => {
         this.lingerTimer = undefined;
         for (const lane of this.lanes) if (!lane.busy && lane.length > 0) this.flushLane(lane);
-      }, this.lingerMs);
+      }, this.cfg.lingerMs);
     }
   }
 
@@ -203,9 +184,8 @@ export class PositionPublisher implements T.Publisher {
   private async drainLane(lane: PartitionLane): Promise<void> {
     try {
       while (lane.length > 0) {
-        const batch = lane.take(this.maxBatchBytes);
-        const dropped = batch.dropped;
-        if (dropped > 0) this.dequeued(dropped);
+        const batch = lane.take(this.cfg.maxBatchBytes);
+        if (batch.dropped > 0) this.dequeued(batch.dropped);
         if (batch.messages.length > 0) await this.deliver(batch);
       }
     } finally {
@@ -227,8 +207,8 @@ export class PositionPublisher implements T.Publisher {
           topic: this.options.topic,
           messages: batch.messages,
           acks: -1,
-          timeout: this.options.ackTimeoutMs ?? 30_000,
-          compression: this.options.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
+          timeout: this.cfg.ackTimeoutMs,
+          compression: this.cfg.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
         });
         this.acked(batch);
         return;
@@ -237,9 +217,9 @@ export class PositionPublisher implements T.Publisher {
       }
       const kind = classifySendError(error);
       if (kind === 'reset') this.session.markStale();
-      const delayMs = backoffDelay(attempt, this.backoff);
+      const delayMs = backoffDelay(attempt, this.cfg.backoff);
       const live = batch.owners.some((o) => !o.settled);
-      const late = this.scheduler.now() - started + delayMs > this.deliveryTimeoutMs;
+      const late = this.scheduler.now() - started + delayMs > this.cfg.deliveryTimeoutMs;
       if (kind === 'fatal' || !live || late || this.state === 'STOPPED') {
         // Whether the broker wrote the last attempt is unknown: a new producer id keeps a later
         // batch from being taken for its duplicate.
@@ -303,4 +283,17 @@ export class PositionPublisher implements T.Publisher {
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => this.scheduler.schedule(() => resolve(), ms));
   }
+}
+
+/** A publisher for the configured position topic, with its own kafkajs client. */
+export function createPublisher(
+  config: Readonly<Config>,
+  options: Omit<T.PositionPublisherOptions, 'kafka' | 'topic'> & { logger: Logger },
+): PositionPublisher {
+  // kafkajs logs each inner retry (and bounded retries) loudly; the publisher logs failures itself.
+  const quiet = options.logger.levelVal >= 60 ? options.logger : options.logger.child({}, { level: 'fatal' });
+  // Connecting gives up within ~1 s, so callers learn at once that Kafka is down (gateway: 503).
+  const retry = { initialRetryTime: 100, retries: 3, maxRetryTime: 1000 };
+  const kafka = createKafka(config.kafka, { logger: quiet, role: 'producer', retry });
+  return new PositionPublisher({ ...options, kafka, topic: config.topic.name });
 }

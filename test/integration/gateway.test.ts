@@ -5,8 +5,7 @@ import { createGatewayServer } from '../../src/api/gateway/server.js';
 import type { Position } from '../../src/domain/position.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/logger.js';
-import { createPublisher } from '../../src/sources/create-publisher.js';
-import { PositionPublisher } from '../../src/sources/publisher.js';
+import { createPublisher, PositionPublisher } from '../../src/sources/publisher.js';
 import { createTestTopics, deleteTestTopics, testConfig, uniqueSuffix } from '../support/env.js';
 import { readTopic } from '../support/read-topic.js';
 

@@ -4,8 +4,7 @@ import type { Position } from '../../src/domain/position.js';
 import { KafkaUnavailableError, ValidationError } from '../../src/errors.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/logger.js';
-import { createPublisher } from '../../src/sources/create-publisher.js';
-import { PositionPublisher } from '../../src/sources/publisher.js';
+import { createPublisher, PositionPublisher } from '../../src/sources/publisher.js';
 import { createTestTopics, deleteTestTopics, testConfig } from '../support/env.js';
 import { readTopic } from '../support/read-topic.js';
 
@@ -106,6 +105,22 @@ describe('PositionPublisher without Kafka', () => {
     );
     expect(Date.now() - started).toBeLessThan(2500);
     expect(publisher.stats()).toMatchObject({ acked: 0, failed: 1, queued: 0 });
+    await publisher.close({ timeoutMs: 100 });
+  });
+
+  it('fails fast when its buffer is full, before anything is sent', async () => {
+    const config = testConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
+    const kafka = createKafka(config.kafka, { logger: silentLogger, retry: { retries: 0 } });
+    const publisher = new PositionPublisher({
+      kafka,
+      topic: config.topic.name,
+      registry: new Registry(),
+      maxQueued: 3,
+    });
+    const waiting = publisher.publish([at('a', 0), at('b', 0)], { timeoutMs: 1000 });
+    await expect(publisher.publish([at('c', 0), at('d', 0)])).rejects.toThrow(/buffer full/);
+    await expect(waiting).rejects.toBeInstanceOf(KafkaUnavailableError);
+    expect(publisher.stats()).toMatchObject({ sent: 0, failed: 4, queued: 0 });
     await publisher.close({ timeoutMs: 100 });
   });
 

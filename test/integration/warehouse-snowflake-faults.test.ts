@@ -46,7 +46,7 @@ describe('snowflake sink under injected faults', () => {
   }
 
   it('warehouse suspended / resuming (000608) twice: retried with backoff, stored once', async () => {
-    fx.standin.faults.failNext(2, 'warehouse-suspended', { match: /^MERGE/ });
+    fx.standin.failNext(2, 'warehouse-suspended', { match: /^MERGE/ });
     expect(await wh.write(track('f-suspended', 'v', 300))).toEqual({ inserted: 300, duplicates: 0 });
     expect(fx.standin.faults.injected.get('warehouse-suspended')).toBe(2);
     expect(sleeps).toHaveLength(2);

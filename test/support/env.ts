@@ -40,7 +40,20 @@ export function testKafka(config: Readonly<Config>) {
 }
 
 /** Creates the config's position topic (and DLQ) on the real broker with our topic plan. */
-export async function createTestTopics(config: Readonly<Config>, admin?: Admin): Promise<void> {
+export async function createTestTopics(config: Readonly<Config>, admin?: Admin, attempts = 4): Promise<void> {
+  // A freshly created topic's metadata can lag behind on a loaded machine ("This server does not
+  // host this topic-partition"): try again, ensureTopic is idempotent.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createTestTopicsOnce(config, admin);
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
+async function createTestTopicsOnce(config: Readonly<Config>, admin?: Admin): Promise<void> {
   const own = admin ?? testKafka(config).admin();
   if (!admin) await own.connect();
   try {

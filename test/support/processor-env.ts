@@ -18,15 +18,9 @@ export const testRegistry = () => new Registry();
  * createTestTopics, tried again when a loaded broker answers the leader check with a metadata
  * error for the topic it has just created (it is idempotent).
  */
-export async function createTopics(config: Readonly<Config>, attempts = 4): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createTestTopics(config);
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 250 * attempt));
-    }
-  }
+/** Creates the test topics (the shared harness retries transient metadata lag). */
+export async function createTopics(config: Readonly<Config>): Promise<void> {
+  await createTestTopics(config);
 }
 
 /** Positions for `vehicles` vehicles, `perVehicle` each, event time increasing per vehicle. */

@@ -62,7 +62,9 @@ export function registerFaults(program: Command): void {
             logger,
             out: (line) => process.stdout.write(`${line}\n`),
           });
-          process.exitCode = result.ok ? 0 : 1;
+          // Exit now: a stray client handle of a scenario must not keep CI waiting.
+          await new Promise<void>((resolve) => logger.flush(() => resolve()));
+          process.exit(result.ok ? 0 : 1);
         },
       ),
     );

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { startGatewayServer } from '../../api/gateway/server.js';
 import { errorMessage } from '../../errors.js';
 import { LogEvents } from '../../logger.js';
-import { createPublisher } from '../../sources/create-publisher.js';
+import { createPublisher } from '../../sources/publisher.js';
 import { action, commandContext, parseDuration } from '../context.js';
 
 export function registerGateway(program: Command): void {
@@ -22,13 +22,13 @@ export function registerGateway(program: Command): void {
         });
         const publishTimeoutMs = parseDuration(opts.publishTimeout, '--publish-timeout');
         const publisher = createPublisher(config, { logger, publishTimeoutMs });
-        try {
-          await publisher.connect();
-        } catch (err) {
-          // Devices get 503 and retry until Kafka is back; the gateway itself stays up.
-          logger.warn({ err: errorMessage(err) }, 'Kafka not reachable yet: answering 503 until it is');
-        }
         const { app } = await startGatewayServer({ config, publisher, logger, publishTimeoutMs });
+        // Listen first: while Kafka is unreachable devices get 503 and retry; the gateway stays up.
+        publisher
+          .connect()
+          .catch((err: unknown) =>
+            logger.warn({ err: errorMessage(err) }, 'Kafka not reachable yet: answering 503 until it is'),
+          );
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once('SIGINT', stop);

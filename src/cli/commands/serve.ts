@@ -4,7 +4,7 @@ import { startApiServer } from '../../api/server.js';
 import { createKafka } from '../../kafka/client.js';
 import { LogEvents } from '../../logger.js';
 import { createWarehouse } from '../../sinks/create-warehouse.js';
-import { createPublisher } from '../../sources/create-publisher.js';
+import { createPublisher } from '../../sources/publisher.js';
 import { createRedisStateTable } from '../../state/redis-state-table.js';
 import { startProcessor } from '../../topology/processor.js';
 import { action, commandContext } from '../context.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { createPublisher } from '../../sources/create-publisher.js';
+import { createPublisher } from '../../sources/publisher.js';
 import { DEFAULT_AREA, LocalProjection, parseArea } from '../../sources/simulator/area.js';
 import { Fleet } from '../../sources/simulator/fleet.js';
 import { rushHourProfile, steadyProfile } from '../../sources/simulator/profile.js';

@@ -7,7 +7,6 @@ import type { Logger } from '../../logger.js';
 
 export type Connection = snowflake.Connection;
 export type ConnectionOptions = snowflake.ConnectionOptions;
-export type Bind = snowflake.Bind;
 
 /** Knobs of the driver itself; production keeps the defaults, tests shorten them. */
 export interface DriverOptions {
@@ -119,11 +118,12 @@ let driverLogging = false;
 export function configureDriverLogging(logger: Logger): void {
   if (driverLogging) return;
   driverLogging = true;
-  const log = logger.child({ component: 'snowflake-sdk' });
+  const log = logger.child({ driver: 'snowflake-sdk' });
   snowflake.configure({
     logLevel: 'WARN',
     customLogger: {
-      error: (m) => log.error(m),
+      // The sink reports failures itself, with context; the driver's own errors are detail.
+      error: (m) => log.warn(m),
       warn: (m) => log.warn(m),
       info: (m) => log.info(m),
       debug: (m) => log.debug(m),

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { StandinEngine, type Binding, type Privileges } from './engine.js';
-import { FaultPlan, GS_FAULTS } from './faults.js';
+import { FaultPlan, GS_FAULTS, type FaultFilter, type FaultKind } from './faults.js';
 import { fail, ok, SnowflakeSqlError, type ResultData } from './result-format.js';
 import { Sessions, type LoginAttempt, type Session, type StandinOptions } from './sessions.js';
 
@@ -35,6 +35,16 @@ export class SnowflakeStandin {
     const standin = new SnowflakeStandin(options, await StandinEngine.create());
     await new Promise<void>((resolve) => standin.server.listen(0, '127.0.0.1', resolve));
     return standin;
+  }
+
+  /** Every matching query-request fails this way for `ms` (same as `faults.failFor`). */
+  failFor(ms: number, kind: FaultKind, filter?: FaultFilter): void {
+    this.faults.failFor(ms, kind, filter);
+  }
+
+  /** The next `count` matching query-requests fail this way (same as `faults.failNext`). */
+  failNext(count: number, kind: FaultKind, filter?: FaultFilter): void {
+    this.faults.failNext(count, kind, filter);
   }
 
   /** Base URL for `SNOWFLAKE_HOST`. */
