@@ -1,9 +1,9 @@
 import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { DeadLetter } from '../domain/records.js';
 import { errorMessage, SinkError } from '../errors.js';
 import { LogEvents, silentLogger, type Logger } from '../logger.js';
-import { defaultRegistry } from '../metrics.js';
+import { counter, defaultRegistry } from '../metrics.js';
 
 /**
  * Where records that cannot be processed (undecodable, invalid) go, so the processor never stops
@@ -115,14 +115,11 @@ export function createKafkaDeadLetterSink(options: KafkaDeadLetterSinkOptions): 
   const sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
   const now = options.now ?? (() => new Date());
   const registry = options.registry ?? defaultRegistry;
-  const counter =
-    (registry.getSingleMetric('fleet_dead_letters_total') as Counter<'error_type'> | undefined) ??
-    new Counter({
-      name: 'fleet_dead_letters_total',
-      help: 'Records sent to the dead-letter topic, by error type.',
-      labelNames: ['error_type'],
-      registers: [registry],
-    });
+  const deadLetters = counter(registry, {
+    name: 'fleet_dead_letters_total',
+    help: 'Records sent to the dead-letter topic, by error type.',
+    labelNames: ['error_type'],
+  });
   if (!options.producer && !options.kafka)
     throw new Error('createKafkaDeadLetterSink needs a producer or kafka');
   let owned: Promise<Producer> | undefined;
@@ -165,7 +162,7 @@ export function createKafkaDeadLetterSink(options: KafkaDeadLetterSinkOptions): 
       }
       const byType = new Map<string, number>();
       for (const l of letters) byType.set(l.errorType, (byType.get(l.errorType) ?? 0) + 1);
-      for (const [errorType, n] of byType) counter.inc({ error_type: errorType }, n);
+      for (const [errorType, n] of byType) deadLetters.inc({ error_type: errorType }, n);
       const first = letters[0]!;
       logger.warn(
         {

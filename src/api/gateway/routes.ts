@@ -6,10 +6,10 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from 'fastify';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Position } from '../../domain/position.js';
 import { FleetError, ValidationError } from '../../errors.js';
-import { defaultRegistry } from '../../metrics.js';
+import { counter, defaultRegistry } from '../../metrics.js';
 import type { Publisher } from '../../sources/publisher.js';
 import { errorBody } from '../http-errors.js';
 import { parseNativeBody } from './native.js';
@@ -32,16 +32,11 @@ type Protocol = 'osmand' | 'traccar-json' | 'native';
 type Outcome = 'accepted' | 'rejected' | 'unavailable';
 
 function gatewayCounter(registry: Registry): Counter<'protocol' | 'outcome'> {
-  const name = 'fleet_gateway_positions_total';
-  return (
-    (registry.getSingleMetric(name) as Counter<'protocol' | 'outcome'> | undefined) ??
-    new Counter({
-      name,
-      help: 'Positions received by the ingest gateway, by protocol and outcome.',
-      labelNames: ['protocol', 'outcome'],
-      registers: [registry],
-    })
-  );
+  return counter(registry, {
+    name: 'fleet_gateway_positions_total',
+    help: 'Positions received by the ingest gateway, by protocol and outcome.',
+    labelNames: ['protocol', 'outcome'],
+  });
 }
 
 /** The ingest routes' own answers: 400 names the field, 503 (+ Retry-After) when Kafka is down. */
