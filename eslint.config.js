@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', '.cache/**', 'data/**', 'src/api/public/**', 'test-artifacts/**'],
+    ignores: ['dist/**', 'node_modules/**', '.cache/**', 'data/**', 'scratch/**', 'src/api/public/**', 'test-artifacts/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -15,6 +15,6 @@ export default tseslint.config(
   },
   {
     files: ['bin/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readState, servicesDown, servicesUp, status } from '../../src/local/services.js';
+import { readState, servicesDown, status } from '../../src/local/services.js';
 import { isAlive } from '../../src/local/processes.js';
 import { silentLogger } from '../../src/logger.js';
 
