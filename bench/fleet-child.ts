@@ -71,15 +71,23 @@ export async function waitWhileRunning(
   intervalMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let crashed = false;
   const poll = async () => {
-    for (;;) {
+    // Stops with the child too: a dead child must not leave this loop running (and the bench alive).
+    while (!crashed) {
       if (await check().catch(() => false)) return;
       if (Date.now() > deadline)
         throw new ServiceError(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   };
-  await Promise.race([poll(), fleet.crashed]);
+  await Promise.race([
+    poll(),
+    fleet.crashed.catch((err: unknown) => {
+      crashed = true;
+      throw err;
+    }),
+  ]);
 }
 
 /**

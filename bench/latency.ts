@@ -58,7 +58,10 @@ export async function latencyUnderLoad(
     REDIS_PREFIX: config.redis.prefix,
     DUCKDB_PATH: config.warehouse.duckdbPath,
   };
-  const processor = spawnFleet(services, ['process'], { name: 'processor-live', env });
+  const processor = spawnFleet(services, ['process'], {
+    name: 'processor-live',
+    env: { ...env, METRICS_PORT: '0' },
+  });
   const port = await freePort();
   // The API reads Redis only for these lookups; its own in-memory DuckDB avoids the processor's file lock.
   const api = spawnFleet(services, ['serve'], {

@@ -2,6 +2,8 @@ import type { Config } from '../src/config/index.js';
 import { mainThreadProfile, spawnFleet, waitWhileRunning } from './fleet-child.js';
 import { committedTotal, endOffsetTotal, groupIsStable } from './offsets.js';
 import { CpuMeter, MemorySampler } from './proc.js';
+import { scrapeProcessor, type ProcessorStats } from './processor-metrics.js';
+import { freePort } from '../src/local/processes.js';
 import { commandSecondsBetween, commandStats } from './redis-stats.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { countStored } from './stored.js';
@@ -21,6 +23,8 @@ export interface ReplayResult {
   cpuSeconds: Record<string, number>;
   /** Redis server-side time per command (INFO commandstats): the Lua upsert's cost. */
   redisCommandSeconds: Record<string, number>;
+  /** The processor's own metrics: batches and time per sink, memory when its RSS peaked. */
+  processorStats?: ProcessorStats;
   /** Committed offsets each second (to see the rate's shape). */
   progress: { s: number; committed: number }[];
   verified: { redisVehicles: number; warehouseRows: number; ok: boolean };
@@ -42,6 +46,7 @@ export async function processorReplay(
   const records = await endOffsetTotal(admin, config.topic.name);
   const group = config.consumer.groupId;
   const redisBefore = await commandStats(services.redisUrl);
+  const metricsPort = await freePort();
   const spawnedAt = performance.now();
   const fleet = spawnFleet(services, ['process'], {
     name: 'processor-replay',
@@ -51,6 +56,7 @@ export async function processorReplay(
       REDIS_PREFIX: config.redis.prefix,
       DUCKDB_PATH: config.warehouse.duckdbPath,
       AUTO_OFFSET_RESET: 'earliest',
+      METRICS_PORT: String(metricsPort),
     },
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
   });
@@ -62,6 +68,7 @@ export async function processorReplay(
   }).start();
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
   const progress: { s: number; committed: number }[] = [];
+  let peakMemory: ProcessorStats['memoryMb'];
   const timeReplay = async () => {
     await waitWhileRunning(
       fleet,
@@ -80,6 +87,8 @@ export async function processorReplay(
         if (now - lastProgress >= 1000) {
           lastProgress = now;
           progress.push({ s: Math.round((now - joinedAt) / 100) / 10, committed });
+          const sample = await scrapeProcessor(metricsPort);
+          if ((sample?.memoryMb?.rss ?? 0) > (peakMemory?.rss ?? 0)) peakMemory = sample?.memoryMb;
         }
         return committed >= records;
       },
@@ -99,6 +108,7 @@ export async function processorReplay(
   }
   // Measured before the stop: shutdown (drain, disconnect) is not part of the replay.
   const measured = { cpuSeconds: cpu.stop(), peakRssMb: memory.stop().peakRssMb };
+  const stats = await scrapeProcessor(metricsPort);
   const exitCode = await fleet.stop();
   const { joinedAt, doneAt } = timing;
   const redisCommandSeconds = commandSecondsBetween(redisBefore, await commandStats(services.redisUrl));
@@ -120,6 +130,7 @@ export async function processorReplay(
     peakRssMb: measured.peakRssMb,
     cpuSeconds: measured.cpuSeconds,
     redisCommandSeconds,
+    ...(stats ? { processorStats: { ...stats, ...(peakMemory ? { memoryMb: peakMemory } : {}) } } : {}),
     progress,
     verified: { ...stored, ok },
     exitCode,

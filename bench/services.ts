@@ -85,6 +85,8 @@ export function childEnv(services: BenchServices, overrides: RawConfig = {}): No
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const v of variables) delete env[v.name];
   delete env.NODE_OPTIONS;
+  // Experiments with V8 flags of the `fleet` children (heap size, GC) without editing code.
+  if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
   return { ...env, ...benchVariables(services), ...overrides, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
 }
 

@@ -1,14 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
+import { Partitioners, type Admin } from 'kafkajs';
 import type { TopicConfig } from '../src/config/config.js';
 import { createKafka } from '../src/kafka/client.js';
 import { dlqTopicPlan, ensureTopic, positionTopicPlan } from '../src/kafka/topic-admin.js';
 import { isAlive, spawnDetached, stopProcess, waitFor } from '../src/local/processes.js';
 import { readState, servicesDown, servicesUp, restartKafkaNode } from '../src/local/services.js';
 import { silentLogger, type Logger } from '../src/logger.js';
-import { retry } from '../src/retry.js';
+import { errorMessage, retry } from '../src/retry.js';
 
 /**
  * The suite's own services (never the shared development broker or Redis): a KRaft cluster of one
@@ -22,7 +22,16 @@ export interface SuiteServices {
 
 /** Starts (or reuses) `brokers` Kafka nodes and Redis under `home`; a different size restarts Kafka fresh. */
 export async function ensureServices(home: string, brokers: number, logger: Logger): Promise<SuiteServices> {
-  const state = await servicesUp({ home, brokers, kafkaPort: 0, redis: true, kafka: true, logger });
+  // A random KRaft cluster id starting with '-' is taken for an option by kafka-storage (1 in 64
+  // starts): a new attempt draws a new id.
+  const state = await retry(
+    () => servicesUp({ home, brokers, kafkaPort: 0, redis: true, kafka: true, logger }),
+    {
+      retries: 2,
+      initialMs: 100,
+      shouldRetry: (err) => /formatting KRaft storage/.test(errorMessage(err)),
+    },
+  );
   return { home, brokers: state.kafka!.brokers, redisUrl: state.redis!.url };
 }
 
@@ -86,6 +95,19 @@ export async function restartBroker(services: SuiteServices, nodeId: number): Pr
     120_000,
     500,
   ).finally(() => client.disconnect());
+}
+
+/** The partition a key lands on, as every Kafka client computes it (murmur2, like the publisher). */
+export function partitionFor(topic: string, partitions: number): (key: string | Buffer) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [],
+    isr: [],
+  }));
+  return (key) => partitioner({ topic, partitionMetadata, message: { key: Buffer.from(key), value: null } });
 }
 
 /** Leader node of each partition of a topic, and its in-sync replicas. */

@@ -1,7 +1,8 @@
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { errorMessage } from '../src/errors.js';
 import { DLQ_HEADERS } from '../src/sinks/dead-letter-sink.js';
 import type { DeadLetterEntry } from './checker.js';
+import { partitionFor } from './cluster.js';
 import type { HostileRecord } from './hostile-corpus.js';
 
 /** Where a raw record was written, or why the broker refused it. */
@@ -30,14 +31,7 @@ export async function writeRaw(
   partitions: number,
   records: readonly HostileRecord[],
 ): Promise<Written[]> {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const meta = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    partitionErrorCode: 0,
-    replicas: [],
-    isr: [],
-  }));
+  const partitionOf = partitionFor(topic, partitions);
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -68,10 +62,7 @@ export async function writeRaw(
     };
     let spread = 0;
     for (const record of records) {
-      const partition =
-        record.key === null
-          ? spread++ % partitions
-          : partitioner({ topic, partitionMetadata: meta, message: { key: record.key, value: null } });
+      const partition = record.key === null ? spread++ % partitions : partitionOf(record.key);
       if (record.key === null) {
         await flush();
         try {

@@ -53,10 +53,8 @@ export const hostileInput: Scenario = {
       const now = Date.now();
       const prefix = 'hx-';
       const fuzzCount = ctx.quick ? 400 : 4000;
-      const bad = [
-        ...hostileCorpus(prefix, now),
-        ...fuzzRecords({ seed: ctx.seed, count: fuzzCount, prefix, now }),
-      ];
+      const corpus = hostileCorpus(prefix, now);
+      const bad = [...corpus, ...fuzzRecords({ seed: ctx.seed, count: fuzzCount, prefix, now })];
       const plan = workloadPlan({ total: ctx.quick ? 5000 : 40_000, vehicles: 200 });
       const valid: HostileRecord[] = Array.from({ length: plan.total }, (_, seq) => {
         const p = positionAt(plan, seq);
@@ -142,7 +140,7 @@ export const hostileInput: Scenario = {
         ),
       );
       notes.push(
-        `${bad.length} bad records (${bad.length - fuzzCount} corpus cases, ${fuzzCount} fuzz with seed ${ctx.seed}) among ${valid.length} valid`,
+        `corpus: ${corpus.filter((r) => r.expect === 'dead-letter').length} bad cases and ${corpus.filter((r) => r.expect === 'valid').length} valid-but-nasty ones; fuzz: ${fuzzCount} records (seed ${ctx.seed}); ${valid.length} valid positions around them`,
       );
 
       checks.push(...(await garbageOverHttp(stage, rows.length, ctx.seed, ctx.quick ? 200 : 1000)));

@@ -1,4 +1,5 @@
 import type { FleetChild } from './children.js';
+import { check, mib, type Check } from './scenario.js';
 
 /** Unlabelled samples of a Prometheus text exposition (labelled series are summed per name). */
 export function parseMetrics(text: string): Map<string, number> {
@@ -26,6 +27,11 @@ export interface ProbeSample {
   unflushedBytes?: number;
   paused?: boolean;
   recordsIn?: number;
+  /**
+   * JavaScript memory: V8 heap in use plus external (Buffers). Where buffered records live; RSS
+   * also holds DuckDB's native buffer pool and indexes, which grow with the table.
+   */
+  jsBytes?: number;
 }
 
 /**
@@ -51,6 +57,9 @@ export function probe(child: FleetChild, options: { metricsPort?: number; everyM
           const paused = m.get('fleet_processor_fetch_paused');
           if (paused !== undefined) sample.paused = paused > 0;
           sample.recordsIn = m.get('fleet_processor_records_in_total');
+          const heap = m.get('fleet_process_nodejs_heap_size_used_bytes');
+          const external = m.get('fleet_process_nodejs_external_memory_bytes');
+          if (heap !== undefined) sample.jsBytes = heap + (external ?? 0);
         }
       }
       samples.push(sample);
@@ -67,3 +76,26 @@ export function probe(child: FleetChild, options: { metricsPort?: number; everyM
 
 export const peakOf = (values: readonly (number | undefined)[]) =>
   values.reduce<number>((max, v) => (v !== undefined && v > max ? v : max), 0);
+
+/**
+ * Memory stayed bounded: the JavaScript memory (heap + external, where unflushed records live)
+ * grew by at most 4 × MAX_UNFLUSHED_BYTES (decoded records weigh several times their bytes) plus
+ * 128 MiB of slack over `baseline`. RSS is reported too; it also holds DuckDB's native cache.
+ */
+export function memoryCheck(
+  baseline: ProbeSample | undefined,
+  samples: readonly ProbeSample[],
+  maxUnflushedBytes: number,
+): Check {
+  const base = baseline?.jsBytes;
+  const peak = peakOf(samples.map((s) => s.jsBytes));
+  const bound = (base ?? 0) + 4 * maxUnflushedBytes + 128 * 1024 * 1024;
+  const rss = `RSS ${mib(baseline?.rss ?? 0)} → peak ${mib(peakOf(samples.map((s) => s.rss)))}`;
+  return check(
+    'processor memory stayed bounded',
+    base !== undefined && peak <= bound,
+    base === undefined
+      ? `no heap figures from /metrics; ${rss}`
+      : `JS heap+external ${mib(base)} → peak ${mib(peak)} (bound ${mib(bound)} = start + 4 × MAX_UNFLUSHED_BYTES + 128 MiB); ${rss}`,
+  );
+}

@@ -55,7 +55,7 @@ export const processorCrashes: Scenario = {
     const total = ctx.quick ? 200_000 : 1_000_000;
     const rate = ctx.quick ? 2500 : 7000;
     const minKills = ctx.quick ? 10 : 12;
-    const workMs = ctx.quick ? 3000 : 6000;
+    const workMs = ctx.quick ? 2500 : 6000;
     const plan = workloadPlan({ total, vehicles: ctx.quick ? 500 : 2000 });
     const ledger = new AckLedger(total);
     const random = seededRandom(ctx.seed ^ 0x51);
@@ -71,12 +71,14 @@ export const processorCrashes: Scenario = {
       let midWork = 0;
       const t0 = Date.now();
       let processor: FleetChild;
+      let lastPort = 0;
       for (;;) {
         const port = await freePort();
+        lastPort = port;
         processor = stage.start(['process'], { METRICS_PORT: String(port) });
         if (kills.length >= minKills && !producing) break;
         const anyMoment = random() < 0.25;
-        if (anyMoment) await sleep(random() * 8000);
+        if (anyMoment) await sleep(random() * (ctx.quick ? 5000 : 8000));
         else {
           await working(processor, port, 60_000);
           await sleep(random() * workMs);
@@ -90,6 +92,8 @@ export const processorCrashes: Scenario = {
         if ((at?.read ?? 0) > 0) midWork++;
         kills.push(`${seconds(Date.now() - t0)}${at ? ` (read ${at.read}, ${at.commits} commits)` : ''}`);
       }
+      // The last one must be up (joined, serving /metrics) before it is asked to drain and stop.
+      while (processor.alive && (await progress(lastPort)) === undefined) await sleep(200);
       const produced = await production;
       ctx.say(
         `${kills.length} kills; produced ${produced.published} in ${seconds(produced.durationMs)}; draining`,

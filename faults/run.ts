@@ -87,6 +87,13 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     `faults: ${chosen.length} scenario(s), ${options.quick ? 'quick' : 'full'} run, seed ${seed}, logs in ${runDir}`,
   );
   const outcomes: ScenarioOutcome[] = [];
+  // Ctrl-C / SIGTERM: no broker, Redis or processor of the suite may outlive it.
+  const onSignal = () => {
+    killAllChildren();
+    void stopServices(home, options.logger).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     for (const scenario of chosen) {
       options.out(`\n${scenario.number}${scenario.variant ?? ''}. ${scenario.title}`);
@@ -105,6 +112,8 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       options.out(formatDetails(outcome));
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     killAllChildren();
     if (!options.keepServices) await stopServices(home, options.logger);
   }
