@@ -73,14 +73,14 @@ export class FleetChild {
     return this.exited;
   }
 
-  /** SIGTERM (graceful drain), then SIGKILL after `graceMs`; says whether it stopped by itself. */
+  /** SIGTERM (graceful drain), then SIGKILL after `graceMs`; graceful = exited by itself with 0. */
   async stop(graceMs = 60_000): Promise<{ graceful: boolean; exit: ChildExit }> {
     if (!this.alive) return { graceful: this.exit?.code === 0, exit: this.exit! };
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     const exit = await this.exited;
     clearTimeout(timer);
-    return { graceful: exit.signal === null, exit };
+    return { graceful: exit.signal === null && exit.code === 0, exit };
   }
 
   /** Resident memory now (Linux /proc), in bytes; undefined once exited. */

@@ -48,7 +48,7 @@ export const redisLoss: Scenario = {
       const killedAt = Date.now();
       ctx.say(`redis killed; down for ${seconds(outageMs)}`);
       // What was in flight when Redis died may still commit; after that, nothing may.
-      await sleep(Math.min(3000, outageMs / 2));
+      await sleep(Math.min(4000, outageMs / 2));
       const before = await committedOffsets(
         stage.admin,
         stage.config.consumer.groupId,

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -134,5 +134,10 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     ),
   );
   const ok = ordered.length > 0 && ordered.every((o) => o.result !== undefined && passed(o.result));
+  // A passing run keeps its table and logs; the DuckDB files (hundreds of MB) only as evidence of a failure.
+  if (ok) {
+    for (const file of readdirSync(runDir))
+      if (/\.duckdb(\.wal)?$/.test(file)) rmSync(path.join(runDir, file));
+  }
   return { outcomes: ordered, ok, runDir };
 }

@@ -14,10 +14,10 @@ import { FAULTY_PROCESSOR } from './faulty-warehouse.js';
 import { seededRandom } from './fuzz.js';
 import { AckLedger } from './ledger.js';
 import { PROCESSOR_ENV } from './processor-crashes.js';
-import { memoryCheck, peakOf, probe } from './probe.js';
+import { heapCapEnv, memoryCheck, peakOf, probe } from './probe.js';
 import { check, mib, seconds, type Check, type Scenario, type SuiteContext } from './scenario.js';
 import { Stage } from './stage.js';
-import { workloadPlan } from './workload.js';
+import { recordBytes, workloadPlan } from './workload.js';
 
 /** Small limits, so an outage's worth of positions is many times what may wait in memory. */
 const BATCH_MAX_BYTES = 1024 * 1024;
@@ -119,6 +119,7 @@ function warehouseOutageScenario(options: {
         BATCH_MAX_BYTES: String(BATCH_MAX_BYTES),
         MAX_UNFLUSHED_BYTES: String(MAX_UNFLUSHED_BYTES),
         METRICS_PORT: String(metricsPort),
+        ...heapCapEnv(),
         ...target.env,
       });
       await stage.setUp();
@@ -137,7 +138,6 @@ function warehouseOutageScenario(options: {
         const probed = probe(processor, { metricsPort });
         const production = drive({ plan, publisher, ledger, rate: () => rate });
         await sleep(5000);
-        const baseline = probed.samples.findLast((s) => s.jsBytes !== undefined);
 
         target.down(outageMs);
         const downAt = probed.elapsed();
@@ -181,7 +181,13 @@ function warehouseOutageScenario(options: {
             during.at(-1)?.paused === true && unflushedPeak <= unflushedBound,
             `paused in ${during.filter((s) => s.paused).length}/${during.length} samples (and at the end); ${readDuring} records read while ~${arrived} arrived; unflushed peak ${mib(unflushedPeak)} (bound ${mib(unflushedBound)})`,
           ),
-          memoryCheck(baseline, during, MAX_UNFLUSHED_BYTES),
+          memoryCheck({
+            samples: during,
+            survived: processor.alive,
+            maxUnflushedBytes: MAX_UNFLUSHED_BYTES,
+            backlogRecords: lagAfter,
+            recordBytes: recordBytes(plan),
+          }),
         );
         const stopped = await processor.stop();
         checks.push(

@@ -95,3 +95,14 @@ export function positionAt(plan: WorkloadPlan, seq: number): Position {
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Average encoded size of a plan's Kafka records (JSON value + key), in bytes. */
+export function recordBytes(plan: WorkloadPlan): number {
+  const n = Math.min(100, plan.total);
+  let sum = 0;
+  for (let seq = 0; seq < n; seq++) {
+    const p = positionAt(plan, seq);
+    sum += Buffer.byteLength(JSON.stringify(p)) + p.vehicleId.length;
+  }
+  return n === 0 ? 0 : sum / n;
+}

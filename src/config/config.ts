@@ -83,6 +83,8 @@ export interface WarehouseConfig {
   kind: 'duckdb' | 'snowflake';
   table: string;
   duckdbPath: string;
+  /** DuckDB memory_limit, e.g. `128MB` (DUCKDB_MEMORY_LIMIT). */
+  duckdbMemoryLimit: string;
   snowflake?: SnowflakeConfig;
 }
 
@@ -254,6 +256,7 @@ export function compileConfig(raw: RawConfig, env: NodeJS.ProcessEnv = process.e
       kind: warehouseKind,
       table: v.WAREHOUSE_TABLE as string,
       duckdbPath: v.DUCKDB_PATH as string,
+      duckdbMemoryLimit: v.DUCKDB_MEMORY_LIMIT as string,
       ...(warehouseKind === 'snowflake' ? { snowflake: snowflakeFrom(v) } : {}),
     },
     api: {

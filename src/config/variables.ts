@@ -182,6 +182,14 @@ export const variables = [
     doc: 'DuckDB database file (`:memory:` for none).',
   },
   {
+    name: 'DUCKDB_MEMORY_LIMIT',
+    schema: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB'),
+    default: '128MB',
+    doc: "DuckDB's memory_limit: its buffer pool beyond this spills to the database file, so the embedded warehouse cannot grow the processor's RSS without bound.",
+  },
+  {
     name: 'SNOWFLAKE_ACCOUNT',
     schema: z.string().min(1).optional(),
     doc: 'Account identifier (orgname-account).',

@@ -82,14 +82,19 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 function validAttributes(a: unknown): boolean {
   if (!isPlainObject(a)) return false;
   let count = 0;
+  // Upper bound of the JSON length (a char escapes to at most 6, a number prints in at most 25):
+  // only attributes that might be too big pay for JSON.stringify.
+  let bound = 2;
   for (const key in a) {
     if (++count > MAX_ATTRIBUTES || key.length === 0 || key.length > 64 || key === '__proto__') return false;
     const v = a[key];
-    if (v === null || typeof v === 'boolean') continue;
-    if (typeof v === 'string' ? v.length <= 1024 : typeof v === 'number' && Number.isFinite(v)) continue;
-    return false;
+    bound += key.length * 6 + 4;
+    if (v === null || typeof v === 'boolean') bound += 5;
+    else if (typeof v === 'string' && v.length <= 1024) bound += v.length * 6 + 2;
+    else if (typeof v === 'number' && Number.isFinite(v)) bound += 25;
+    else return false;
   }
-  return JSON.stringify(a).length <= MAX_ATTRIBUTES_BYTES;
+  return bound <= MAX_ATTRIBUTES_BYTES || JSON.stringify(a).length <= MAX_ATTRIBUTES_BYTES;
 }
 
 /**

@@ -17,9 +17,15 @@ export interface ClusterLayout {
   nodes: KafkaNodeSpec[];
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
+ * Like Kafka's own Uuid, never one starting with '-': the storage tool would read it as an option.
+ */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 const LOG4J2 = [

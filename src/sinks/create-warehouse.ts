@@ -11,7 +11,12 @@ import type { Warehouse } from './warehouse-sink.js';
  */
 export async function createWarehouse(config: WarehouseConfig, logger: Logger): Promise<Warehouse> {
   if (config.kind === 'duckdb') {
-    return new DuckDbWarehouse({ path: config.duckdbPath, table: config.table, logger });
+    return new DuckDbWarehouse({
+      path: config.duckdbPath,
+      table: config.table,
+      memoryLimit: config.duckdbMemoryLimit,
+      logger,
+    });
   }
   if (!config.snowflake)
     throw new ConfigError('WAREHOUSE', 'snowflake selected but the SNOWFLAKE_* settings are missing');

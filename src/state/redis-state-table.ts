@@ -47,7 +47,7 @@ const MAX_NEARBY = 1000;
 /**
  * The Redis latest-state table. Keys under `prefix`: `v:<id>` hash per vehicle, `geo` (GEO set),
  * `seen` (ZSET, score = event ts), `ids` (ZSET, score 0, for id-ordered pages); changes are
- * published on `<prefix>changes`. See docs/state.md.
+ * published on `<prefix>changes`. See the README, section Latest-state table.
  */
 export class RedisStateTable implements LatestStateTable {
   private readonly client: Redis;

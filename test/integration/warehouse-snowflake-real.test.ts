@@ -8,7 +8,7 @@ import { warehouseConformance } from '../support/warehouse-conformance.js';
  * The conformance suite against a real Snowflake account, whenever SNOWFLAKE_ACCOUNT is set (with
  * the other SNOWFLAKE_* settings of `fleet process`); reported as skipped otherwise. Rows go to
  * WAREHOUSE_TABLE, default `positions_conformance`, created when missing; every test writes its
- * own topic, so the table can be kept between runs. See docs/warehouse.md.
+ * own topic, so the table can be kept between runs. See the README, section Warehouse.
  */
 const account = process.env.SNOWFLAKE_ACCOUNT;
 

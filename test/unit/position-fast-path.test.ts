@@ -48,6 +48,13 @@ const candidates: Record<string, unknown[]> = {
     { s: 'v'.repeat(1024) },
     { s: 'v'.repeat(1025) },
     Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])),
+    // Just under and just over 4096 bytes of JSON: the size check itself decides.
+    Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])),
+    Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`k${i}`, 'v'.repeat(1020)])),
+    { s: '\u0001'.repeat(680) },
+    { s: '\u0001'.repeat(690) },
+    { s: '"'.repeat(1000), t: '"'.repeat(1000) },
+    { s: '"'.repeat(1000), t: '"'.repeat(1024), u: 'x'.repeat(100) },
     { n: NaN },
     { n: Infinity },
     { nested: { a: 1 } },

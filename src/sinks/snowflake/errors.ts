@@ -50,8 +50,11 @@ const CODES: Record<string, [SnowflakeFailure, string?]> = {
   // Objects, privileges, schema
   '000606': ['fatal', 'no usable warehouse: set SNOWFLAKE_WAREHOUSE and grant USAGE on it to the role'],
   '002003': ['fatal', 'object does not exist or the role lacks privileges on it'],
-  '003001': ['fatal', 'the role lacks a privilege (see the grants in docs/warehouse.md)'],
-  '000904': ['fatal', 'the table lacks a column the sink writes (compare with the DDL in docs/warehouse.md)'],
+  '003001': ['fatal', 'the role lacks a privilege (see the grants in the README, section Warehouse)'],
+  '000904': [
+    'fatal',
+    'the table lacks a column the sink writes (compare with the DDL in the README (section Warehouse))',
+  ],
   '001003': ['fatal'],
   '090105': ['fatal', 'SNOWFLAKE_DATABASE does not exist or the role lacks USAGE on it'],
   '090106': ['fatal', 'SNOWFLAKE_SCHEMA does not exist or the role lacks USAGE on it'],

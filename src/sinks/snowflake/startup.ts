@@ -81,8 +81,8 @@ async function step(
     if (c.failure !== 'fatal') throw toSinkError(what, c, err);
     const fix =
       variable === 'SNOWFLAKE_CREATE_TABLE'
-        ? 'grant CREATE TABLE on the schema, or create the table (docs/warehouse.md) and set SNOWFLAKE_CREATE_TABLE=false'
-        : 'create it with the DDL in docs/warehouse.md (or set SNOWFLAKE_CREATE_TABLE=true) and grant SELECT, INSERT on it';
+        ? 'grant CREATE TABLE on the schema, or create the table (README, section Warehouse) and set SNOWFLAKE_CREATE_TABLE=false'
+        : 'create it with the DDL in the README (section Warehouse) (or set SNOWFLAKE_CREATE_TABLE=true) and grant SELECT, INSERT on it';
     const message = c.message.replace(/\s+/g, ' ');
     return new ConfigError(variable, `cannot ${what} [${c.code}]: ${message} — ${fix}`, { cause: err });
   }
