@@ -1,13 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RawConfig } from '../src/config/index.js';
 import { ServiceError } from '../src/errors.js';
 import { exited, terminate } from './child-process.js';
 import { childEnv, type BenchServices } from './services.js';
-
-const FLEET_BIN = fileURLToPath(new URL('../bin/fleet.js', import.meta.url));
 
 /** A `fleet <command>` running as our child: its own pid, so RSS and CPU are its own. */
 export interface FleetChild {
@@ -35,7 +32,7 @@ export function spawnFleet(services: BenchServices, args: string[], options: Spa
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...nodeArgs, FLEET_BIN, ...args], {
+    child = spawn(process.execPath, [...nodeArgs, services.runtime.entry, ...args], {
       env: childEnv(services, options.env),
       stdio: ['ignore', fd, fd],
     });

@@ -3,6 +3,7 @@ import { freePort } from '../src/local/processes.js';
 import { spawnFleet, waitWhileRunning, type FleetChild } from './fleet-child.js';
 import { LookupLoad, waitForHttp, type LookupResult } from './lookups.js';
 import { committedTotal, endOffsetTotal, groupIsStable } from './offsets.js';
+import { histogramPercentile, scrapeProcessor, type ProcessorStats } from './processor-metrics.js';
 import { CpuMeter, MemorySampler } from './proc.js';
 import { createPositionTopic, childEnv, type BenchServices } from './services.js';
 import type { LatencySummary } from './stats.js';
@@ -26,6 +27,11 @@ export interface RateLatency {
   lookups: LookupResult;
   cpuSeconds: Record<string, number>;
   processorRssMb: number;
+  /**
+   * The processor's own view (its event → visible histogram, bucket upper bounds, ms) and its table
+   * writes during the run: tells Kafka-side delay from processor-side delay.
+   */
+  processorSide?: { p50: number | null; p99: number | null; tableBatches: number; tableAvgRecords: number };
 }
 
 export interface LatencyOptions {
@@ -58,9 +64,10 @@ export async function latencyUnderLoad(
     REDIS_PREFIX: config.redis.prefix,
     DUCKDB_PATH: config.warehouse.duckdbPath,
   };
+  const metricsPort = await freePort();
   const processor = spawnFleet(services, ['process'], {
     name: 'processor-live',
-    env: { ...env, METRICS_PORT: '0' },
+    env: { ...env, METRICS_PORT: String(metricsPort) },
   });
   const port = await freePort();
   // The API reads Redis only for these lookups; its own in-memory DuckDB avoids the processor's file lock.
@@ -94,6 +101,7 @@ export async function latencyUnderLoad(
           Math.min(options.vehicles, produced + ((performance.now() - runStarted) / 1000) * rate),
         ),
       );
+      const statsBefore = await scrapeProcessor(metricsPort);
       const memory = new MemorySampler(processor.pid);
       const cpu = new CpuMeter({ processor: processor.pid, api: api.pid, ...services.pids }).start();
       logger.info({ rate, durationMs: options.durationMs }, 'latency: producing at a fixed rate');
@@ -104,6 +112,7 @@ export async function latencyUnderLoad(
       produced += sent.sent;
       await waitForNewest(observer, sent.to, MAX_CATCH_UP_MS);
       const redis = await observer.request<LatencySummary>('collect');
+      const statsAfter = await scrapeProcessor(metricsPort);
       windows.push({ from, to: sent.to });
       results.push({
         rate,
@@ -115,6 +124,7 @@ export async function latencyUnderLoad(
         lookups: lookupResult,
         cpuSeconds,
         processorRssMb: memory.stop().peakRssMb,
+        ...(statsAfter ? { processorSide: processorSide(statsBefore, statsAfter) } : {}),
       });
       logger.info({ rate, redis, lookups: lookupResult }, 'latency: rate done');
     }
@@ -134,6 +144,21 @@ export async function latencyUnderLoad(
   }
   const warehouse = await warehouseLatency(config, windows);
   return results.map((r, i) => ({ ...r, ...(warehouse[i] ? { warehouse: warehouse[i] } : {}) }));
+}
+
+function processorSide(before: ProcessorStats | null, after: ProcessorStats) {
+  const table = after.sinks.table;
+  const tableBefore = before?.sinks.table;
+  const batches = (table?.batches ?? 0) - (tableBefore?.batches ?? 0);
+  const records =
+    (table?.batches ?? 0) * (table?.avgRecords ?? 0) -
+    (tableBefore?.batches ?? 0) * (tableBefore?.avgRecords ?? 0);
+  return {
+    p50: histogramPercentile(before?.eventToVisible, after.eventToVisible, 50),
+    p99: histogramPercentile(before?.eventToVisible, after.eventToVisible, 99),
+    tableBatches: batches,
+    tableAvgRecords: batches > 0 ? Math.round(records / batches) : 0,
+  };
 }
 
 /** Waits until the observer saw a change with event time >= `ts` (the pipeline caught up). */

@@ -28,10 +28,12 @@ function firstLine(command: string, args: string[]): string {
 /** Processes of other people's tests (vitest / another bench) running right now. */
 export function concurrentTestProcesses(): number {
   const out = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout ?? '';
+  // Not this bench itself, nor the `sh -c` that npm runs it in.
+  const own = new Set([process.pid, process.ppid]);
   return out
     .split('\n')
     .filter((l) => /vitest|fleet\.js (bench|faults)/.test(l))
-    .filter((l) => !l.includes(` ${process.pid} `) && !l.trim().startsWith(`${process.pid} `)).length;
+    .filter((l) => !own.has(Number(l.trim().split(/\s+/)[0]))).length;
 }
 
 function osName(): string {

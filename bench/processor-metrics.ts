@@ -13,6 +13,8 @@ export interface ProcessorStats {
   /** Redis upsert round trips (a batch may be several Lua calls, pipelined). */
   upsertSeconds?: number;
   commits?: number;
+  /** The processor's own event time → Redis-visible histogram: cumulative count per bucket bound (s). */
+  eventToVisible?: { le: number; count: number }[];
   /** Memory as the process sees it (prom-client default metrics), MB: where the RSS goes. */
   memoryMb?: { rss: number; heapTotal: number; heapUsed: number; external: number };
 }
@@ -56,6 +58,12 @@ export function parseProcessorMetrics(text: string): ProcessorStats {
   }
   const upsert = values.get('fleet_state_upsert_seconds_sum');
   const commits = values.get('fleet_processor_commits_total{result="ok"}');
+  const eventToVisible: { le: number; count: number }[] = [];
+  for (const [key, count] of values) {
+    const le = /^fleet_processor_event_to_visible_seconds_bucket\{le="([^"]+)"\}$/.exec(key)?.[1];
+    if (le !== undefined) eventToVisible.push({ le: le === '+Inf' ? Infinity : Number(le), count });
+  }
+  eventToVisible.sort((a, b) => a.le - b.le);
   const mb = (name: string) => Math.round((values.get(name) ?? NaN) / 1024 / 1024);
   const memoryMb = {
     rss: mb('fleet_process_process_resident_memory_bytes'),
@@ -68,5 +76,23 @@ export function parseProcessorMetrics(text: string): ProcessorStats {
     ...(upsert !== undefined ? { upsertSeconds: Math.round(upsert * 100) / 100 } : {}),
     ...(commits !== undefined ? { commits } : {}),
     ...(Number.isFinite(memoryMb.rss) ? { memoryMb } : {}),
+    ...(eventToVisible.length ? { eventToVisible } : {}),
   };
+}
+
+/**
+ * Percentile from the difference of two cumulative histogram snapshots, as the upper bound of the
+ * bucket it falls in (ms): coarse, but from the processor's own clock (upsert resolved).
+ */
+export function histogramPercentile(
+  before: { le: number; count: number }[] | undefined,
+  after: { le: number; count: number }[] | undefined,
+  p: number,
+): number | null {
+  if (!after?.length) return null;
+  const counts = after.map((b, i) => ({ le: b.le, count: b.count - (before?.[i]?.count ?? 0) }));
+  const total = counts.at(-1)!.count;
+  if (total <= 0) return null;
+  const bucket = counts.find((b) => b.count >= (p / 100) * total);
+  return bucket && Number.isFinite(bucket.le) ? bucket.le * 1000 : null;
 }

@@ -26,17 +26,23 @@ interface CpuProfile {
 
 /** Areas of the pipeline, recognised by the file a frame belongs to (first match wins). */
 const AREAS: [area: string, test: (url: string, fn: string) => boolean][] = [
-  ['decode (JSON.parse)', (u) => u.includes('/src/domain/codec.')],
-  ['validation (zod)', (u) => u.includes('/node_modules/zod/') || u.includes('/src/domain/position.')],
-  ['redis (ioredis, Lua call)', (u) => u.includes('/node_modules/ioredis/') || u.includes('/src/state/')],
+  ['decode (JSON.parse)', (u) => /\/(src|dist)\/domain\/codec\./.test(u)],
+  ['validation (zod)', (u) => u.includes('/node_modules/zod/') || /\/(src|dist)\/domain\/position\./.test(u)],
+  [
+    'redis (ioredis, Lua call)',
+    (u) => u.includes('/node_modules/ioredis/') || /\/(src|dist)\/state\//.test(u),
+  ],
   [
     'warehouse (DuckDB append)',
-    (u) => u.includes('/node_modules/@duckdb/') || /\/src\/sinks\/(duckdb|warehouse|create-)/.test(u),
+    (u) => u.includes('/node_modules/@duckdb/') || /\/(src|dist)\/sinks\/(duckdb|warehouse|create-)/.test(u),
   ],
   ['kafkajs commits', (u, fn) => u.includes('/node_modules/kafkajs/') && /commit/i.test(fn)],
   ['kafkajs (fetch, decode)', (u) => u.includes('/node_modules/kafkajs/')],
-  ['topology (rxjs, batching)', (u) => u.includes('/node_modules/rxjs/') || u.includes('/src/topology/')],
-  ['source / commit tracking', (u) => u.includes('/src/sources/')],
+  [
+    'topology (rxjs, batching)',
+    (u) => u.includes('/node_modules/rxjs/') || /\/(src|dist)\/topology\//.test(u),
+  ],
+  ['source / commit tracking', (u) => /\/(src|dist)\/sources\//.test(u)],
   ['logging / metrics', (u) => u.includes('/node_modules/pino') || u.includes('/node_modules/prom-client/')],
   [
     'startup (module loading, tsx)',
@@ -95,7 +101,9 @@ export async function summarizeProfile(file: string, top = 15): Promise<ProfileS
     const node = byId.get(id);
     if (!node || SPECIAL.has(node.callFrame.functionName)) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${lineNumber + 1}` : 'native';
+    const where = url
+      ? `${url.replace(/^.*\/(node_modules|src|dist)\//, '$1/')}:${lineNumber + 1}`
+      : 'native';
     const key = `${functionName || '(anonymous)'} ${where}`;
     fnUs.set(key, (fnUs.get(key) ?? 0) + us);
   }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RateLatency } from './latency.js';
 import type { BenchResults } from './results.js';
 
 const n = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
@@ -18,7 +19,7 @@ export function markdownTable(r: BenchResults): string {
       r.options.vehicles,
     )} vehicles, ${r.options.partitions} partitions, rates ${r.options.rates.join(' / ')} msg/s for ${
       r.options.duration_s
-    } s each.`,
+    } s each; \`fleet\` children ran ${r.options.runtime === 'tsx' ? 'from source (tsx)' : 'compiled (dist/)'}.`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}; Node ${m.node}, ${m.java}, Kafka ${
       m.kafka
@@ -71,7 +72,7 @@ export function markdownTable(r: BenchResults): string {
     lines.push(
       `| Produce → visible in Redis at ${n(Number(rate))} msg/s (achieved ${n(run?.achievedRate)}) | p50 ${ms(
         p.p50,
-      )}, p95 ${ms(p.p95)}, p99 ${ms(p.p99)}, max ${ms(p.max)} | — | — | ${target} |`,
+      )}, p95 ${ms(p.p95)}, p99 ${ms(p.p99)}, max ${ms(p.max)}${processorSide(run)} | — | — | ${target} |`,
     );
     const w = r.e2e_warehouse_latency_ms[rate];
     if (w) {
@@ -109,6 +110,13 @@ export function markdownTable(r: BenchResults): string {
     lines.push('', ...errors.map(([step, message]) => `- **${step} failed**: ${message.split('\n')[0]}`));
   }
   return lines.join('\n');
+}
+
+/** The processor's own histogram for the same run (bucket bounds), when it was scraped. */
+function processorSide(run: RateLatency | undefined) {
+  const side = run?.processorSide;
+  if (!side || side.p50 === null || side.p99 === null) return '';
+  return ` (processor's own histogram: p50 ≤ ${side.p50} ms, p99 ≤ ${side.p99} ms)`;
 }
 
 const START = '<!-- bench:results:start -->';

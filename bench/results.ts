@@ -36,6 +36,8 @@ export interface BenchResults {
     rates: number[];
     duration_s: number;
     partitions: number;
+    /** `compiled` (dist/, as deployed) or `tsx` (from source, when the build failed). */
+    runtime?: string;
     note?: string;
   };
   machine: MachineInfo;
@@ -85,6 +87,7 @@ export function buildResults(
   machine: MachineInfo,
   parts: BenchParts,
   date = new Date(),
+  runtime?: string,
 ): BenchResults {
   const processor = parts.replay?.recordsPerS ?? null;
   const consumerPerf = parts.consumerPerf?.recordsPerS ?? null;
@@ -103,6 +106,7 @@ export function buildResults(
       rates: options.rates,
       duration_s: options.durationMs / 1000,
       partitions: options.partitions,
+      ...(runtime ? { runtime } : {}),
       ...(options.note ? { note: options.note } : {}),
     },
     machine,

@@ -53,6 +53,7 @@ export async function runBench(
     }
   };
   const services = await startBenchServices(logger);
+  const runtime = services.runtime.kind;
   try {
     const id = randomBytes(3).toString('hex');
     const replayConfig = benchConfig(services, {
@@ -142,7 +143,7 @@ export async function runBench(
   }
   machine.loadAtEnd = Math.round(os.loadavg()[0]! * 100) / 100;
   machine.concurrentTestProcesses = Math.max(machine.concurrentTestProcesses, concurrentTestProcesses());
-  const results = buildResults(options, machine, parts);
+  const results = buildResults(options, machine, parts, new Date(), runtime);
   const table = markdownTable(results);
   const file = writeResults(options.outDir, results, table);
   return { results, table, file };

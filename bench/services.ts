@@ -9,6 +9,7 @@ import { servicesDown, servicesUp } from '../src/local/services.js';
 import { commandExists } from '../src/local/processes.js';
 import { ServiceError } from '../src/errors.js';
 import { retry } from '../src/retry.js';
+import { prepareFleetRuntime, type FleetRuntime } from './build.js';
 
 /** The bench's own services live here, never the shared dev broker / Redis. */
 export const BENCH_HOME = '.cache/fleet-bench';
@@ -24,6 +25,8 @@ export interface BenchServices {
   admin: Admin;
   /** Scratch dir of this run (DuckDB files, child logs). */
   workDir: string;
+  /** How `fleet` children run (compiled dist/ unless the build failed). */
+  runtime: FleetRuntime;
   logger: Logger;
 }
 
@@ -45,6 +48,7 @@ export async function startBenchServices(logger: Logger): Promise<BenchServices>
   );
   const admin = kafka.admin();
   await admin.connect();
+  const runtime = await prepareFleetRuntime(workDir, logger);
   return {
     brokers: state.kafka.brokers,
     redisUrl: state.redis.url,
@@ -53,6 +57,7 @@ export async function startBenchServices(logger: Logger): Promise<BenchServices>
     kafka,
     admin,
     workDir,
+    runtime,
     logger,
   };
 }
@@ -85,9 +90,16 @@ export function childEnv(services: BenchServices, overrides: RawConfig = {}): No
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const v of variables) delete env[v.name];
   delete env.NODE_OPTIONS;
-  // Experiments with V8 flags of the `fleet` children (heap size, GC) without editing code.
+  // Experiments without editing code: V8 flags (heap, GC) and config variables of the `fleet` children.
   if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
-  return { ...env, ...benchVariables(services), ...overrides, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+  const extra = process.env.BENCH_FLEET_ENV ? (JSON.parse(process.env.BENCH_FLEET_ENV) as RawConfig) : {};
+  return {
+    ...env,
+    ...benchVariables(services),
+    ...overrides,
+    ...extra,
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  };
 }
 
 /** Creates a position topic (and its DLQ) with the project's own topic plan. */

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../src/config/index.js';
 import { ServiceError } from '../src/errors.js';
 import { runCaptured } from './child-process.js';
@@ -68,10 +67,19 @@ export async function simulatorThroughput(
 
 /** Average encoded size of the simulator's positions (`--dry-run` prints exactly the JSON it publishes). */
 async function simulatorRecordBytes(services: BenchServices): Promise<number> {
-  const bin = fileURLToPath(new URL('../bin/fleet.js', import.meta.url));
   const out = await runCaptured(
     process.execPath,
-    [bin, 'simulate', '--dry-run', '--duration', '10m', '--vehicles', '200', '--seed', '1'],
+    [
+      services.runtime.entry,
+      'simulate',
+      '--dry-run',
+      '--duration',
+      '10m',
+      '--vehicles',
+      '200',
+      '--seed',
+      '1',
+    ],
     { env: childEnv(services), timeoutMs: 60_000 },
   );
   const lines = out.stdout.split('\n').filter((l) => l.startsWith('{'));
