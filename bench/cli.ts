@@ -1,11 +1,24 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseDuration } from '../src/cli/context.js';
 import { createLogger } from '../src/logger.js';
 import { resolveOptions, type RawBenchFlags } from './options.js';
+import { markdownTable, writeResults } from './report.js';
+import type { BenchResults } from './results.js';
 import { runBench } from './run.js';
 
 /** Entry of `fleet bench`: flags → options → run → table on stdout. Returns the exit code. */
 export async function runFromCli(flags: Record<string, string | boolean | undefined>): Promise<number> {
   const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+  const render = text('render');
+  if (render) {
+    // Re-renders a stored results file (after a change of the table's layout), nothing is measured.
+    const results = JSON.parse(readFileSync(render, 'utf8')) as BenchResults;
+    const table = markdownTable(results);
+    await writeResults(text('out') ?? path.dirname(path.dirname(render)), results, table);
+    process.stdout.write(`${table}\n`);
+    return 0;
+  }
   const raw: RawBenchFlags = {
     quick: flags.quick === true,
     cpuProf: flags.cpuProf === true,

@@ -145,6 +145,6 @@ export async function runBench(
   machine.concurrentTestProcesses = Math.max(machine.concurrentTestProcesses, concurrentTestProcesses());
   const results = buildResults(options, machine, parts, new Date(), runtime);
   const table = markdownTable(results);
-  const file = writeResults(options.outDir, results, table);
+  const file = await writeResults(options.outDir, results, table);
   return { results, table, file };
 }

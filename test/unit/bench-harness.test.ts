@@ -230,16 +230,16 @@ describe('results and the markdown table', () => {
     expect(table).not.toContain('stack');
   });
 
-  it('writes the JSON and replaces only the README section of a full run', () => {
+  it('writes the JSON and replaces only the README section of a full run', async () => {
     const readme = path.join(tmp, 'README.md');
     writeFileSync(readme, 'intro\n<!-- bench:results:start -->\nold\n<!-- bench:results:end -->\noutro\n');
     const full = buildResults(resolveOptions({}), machine, parts, new Date('2026-01-02T03:04:05Z'));
-    const file = writeResults(tmp, full, 'THE TABLE');
+    const file = await writeResults(tmp, full, 'THE TABLE');
     expect(path.basename(file)).toBe('2026-01-02.json');
     expect(JSON.parse(readFileSync(file, 'utf8')).producer_records_per_s).toBe(30_000);
     const text = readFileSync(readme, 'utf8');
-    expect(text).toMatch(/^intro\n<!-- bench:results:start -->\nTHE TABLE\n/);
-    expect(text).toMatch(/<!-- bench:results:end -->\noutro\n$/);
+    expect(text).toMatch(/^intro\n<!-- bench:results:start -->\n+THE TABLE\n/);
+    expect(text).toMatch(/<!-- bench:results:end -->\n+outro\n$/);
     expect(text).not.toContain('old');
 
     const quick = buildResults(
@@ -248,7 +248,7 @@ describe('results and the markdown table', () => {
       parts,
       new Date('2026-01-02T03:04:05Z'),
     );
-    expect(path.basename(writeResults(tmp, quick, 'QUICK'))).toBe('2026-01-02-quick.json');
+    expect(path.basename(await writeResults(tmp, quick, 'QUICK'))).toBe('2026-01-02-quick.json');
     expect(readFileSync(readme, 'utf8')).not.toContain('QUICK');
   });
 });

@@ -28,6 +28,10 @@ export function registerBench(program: Command): void {
     .option('--keep-services', 'leave the bench Kafka and Redis running afterwards')
     .option('--out <dir>', 'where results/, README.md and profiles go (default bench)')
     .option('--note <text>', 'free text stored with the results (e.g. machine load)')
+    .option(
+      '--render <results.json>',
+      'measure nothing: print (and for a full run keep in README.md) the table of a results file',
+    )
     .action(
       action(async (flags: Record<string, string | boolean | undefined>) => {
         if (!existsSync(fileURLToPath(HARNESS))) {
