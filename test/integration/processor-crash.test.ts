@@ -6,10 +6,15 @@ import { silentLogger } from '../../src/logger.js';
 import { createWarehouse } from '../../src/sinks/create-warehouse.js';
 import { createRedisStateTable } from '../../src/state/redis-state-table.js';
 import { cliEnv, runCli } from '../support/cli-process.js';
-import { clearRedisPrefix, deleteTestTopics, eventually, testConfig } from '../support/env.js';
+import {
+  clearRedisPrefix,
+  createTestTopics,
+  deleteTestTopics,
+  eventually,
+  testConfig,
+} from '../support/env.js';
 import {
   committedOffsets,
-  createTopics,
   fleetPositions,
   fullyCommitted,
   newestPerVehicle,
@@ -52,7 +57,7 @@ describe('fleet process killed with SIGKILL mid-stream', () => {
   });
 
   it('restarts from the last commit: exactly N rows, none missing; SIGTERM then drains and exits 0', async () => {
-    await createTopics(config);
+    await createTestTopics(config);
     const positions = fleetPositions(200, 150); // 30,000
     await produce(config, positions, { chunk: 2000 });
 

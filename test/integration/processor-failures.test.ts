@@ -6,10 +6,15 @@ import { createWarehouse } from '../../src/sinks/create-warehouse.js';
 import type { Warehouse } from '../../src/sinks/warehouse-sink.js';
 import { createRedisStateTable, type RedisStateTable } from '../../src/state/redis-state-table.js';
 import { startProcessor, type ProcessorHandle } from '../../src/topology/processor.js';
-import { clearRedisPrefix, deleteTestTopics, eventually, testConfig } from '../support/env.js';
+import {
+  clearRedisPrefix,
+  createTestTopics,
+  deleteTestTopics,
+  eventually,
+  testConfig,
+} from '../support/env.js';
 import {
   committedOffsets,
-  createTopics,
   fastConsumerRetry,
   fastRetry,
   fleetPositions,
@@ -47,7 +52,7 @@ describe('processor while Redis is unreachable (real Redis behind a cut TCP prox
   });
 
   it('retries, commits nothing, pauses fetching at MAX_UNFLUSHED_BYTES, drops nothing, resumes on recovery', async () => {
-    await createTopics(config);
+    await createTestTopics(config);
     const redis = new URL(config.redis.url);
     proxy = await TcpProxy.start(redis.hostname, Number(redis.port));
     table = createRedisStateTable({
@@ -103,7 +108,7 @@ describe('processor while Redis is unreachable (real Redis behind a cut TCP prox
 
   it('stops on a fatal sink error (non-retriable write, ping fails too) without committing it', async () => {
     const fatalConfig = testConfig({ BATCH_MAX_WAIT_MS: '100', HEARTBEAT_INTERVAL_MS: '500' });
-    await createTopics(fatalConfig);
+    await createTestTopics(fatalConfig);
     const denied = new SinkError('snowflake', 'JWT token is invalid', { retriable: false });
     const fatalTable = createRedisStateTable({ ...fatalConfig.redis, registry });
     try {

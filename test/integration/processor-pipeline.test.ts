@@ -7,9 +7,14 @@ import { createWarehouse } from '../../src/sinks/create-warehouse.js';
 import type { Warehouse } from '../../src/sinks/warehouse-sink.js';
 import { createRedisStateTable, type RedisStateTable } from '../../src/state/redis-state-table.js';
 import { startProcessor, type ProcessorHandle } from '../../src/topology/processor.js';
-import { clearRedisPrefix, deleteTestTopics, eventually, testConfig } from '../support/env.js';
 import {
-  createTopics,
+  clearRedisPrefix,
+  createTestTopics,
+  deleteTestTopics,
+  eventually,
+  testConfig,
+} from '../support/env.js';
+import {
   fastConsumerRetry,
   fastRetry,
   fleetPositions,
@@ -37,7 +42,7 @@ afterEach(async () => {
 
 async function setUp(overrides: Record<string, string> = {}): Promise<Running> {
   const config = testConfig({ ...fastWindows, ...overrides });
-  await createTopics(config);
+  await createTestTopics(config);
   const table = createRedisStateTable({ ...config.redis, registry: testRegistry() });
   const warehouse = await createWarehouse(config.warehouse, silentLogger);
   await warehouse.ready();

@@ -7,9 +7,14 @@ import { createWarehouse } from '../../src/sinks/create-warehouse.js';
 import { createRedisStateTable } from '../../src/state/redis-state-table.js';
 import { startProcessor } from '../../src/topology/processor.js';
 import { cliEnv, runCli } from '../support/cli-process.js';
-import { clearRedisPrefix, deleteTestTopics, eventually, testConfig } from '../support/env.js';
 import {
-  createTopics,
+  clearRedisPrefix,
+  createTestTopics,
+  deleteTestTopics,
+  eventually,
+  testConfig,
+} from '../support/env.js';
+import {
   fastConsumerRetry,
   fastRetry,
   fleetPositions,
@@ -30,7 +35,7 @@ describe('fleet replay --from earliest', () => {
   });
 
   it('restores every vehicle’s latest position after the table was wiped, warehouse unchanged', async () => {
-    await createTopics(config);
+    await createTestTopics(config);
     const positions = fleetPositions(300, 20); // 6000 positions, 300 vehicles
     await produce(config, positions, { chunk: 1000 });
 

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import type { Config } from '../../src/config/index.js';
 import { jsonCodec } from '../../src/domain/codec.js';
 import type { Position } from '../../src/domain/position.js';
-import { createTestTopics, testKafka } from './env.js';
+import { testKafka } from './env.js';
 
 /** Instant retries for sink failures in tests. */
 export const fastRetry = { initialMs: 10, maxMs: 50, jitter: false } as const;
@@ -13,15 +13,6 @@ export const fastConsumerRetry = { initialRetryTime: 100, retries: 5, maxRetryTi
 
 /** A fresh metrics registry, so in-process processors don't share counters with other tests. */
 export const testRegistry = () => new Registry();
-
-/**
- * createTestTopics, tried again when a loaded broker answers the leader check with a metadata
- * error for the topic it has just created (it is idempotent).
- */
-/** Creates the test topics (the shared harness retries transient metadata lag). */
-export async function createTopics(config: Readonly<Config>): Promise<void> {
-  await createTestTopics(config);
-}
 
 /** Positions for `vehicles` vehicles, `perVehicle` each, event time increasing per vehicle. */
 export function fleetPositions(vehicles: number, perVehicle: number, prefix = 'veh'): Position[] {
