@@ -19,7 +19,7 @@ import { newestPerVehicle } from './newest-per-vehicle.js';
 import { createRedisConnection, redisError, type RedisConnectionOptions } from './redis-connection.js';
 import { stateMetrics, type StateMetrics } from './state-metrics.js';
 import { StateSubscriptions } from './state-subscriptions.js';
-import { stateFromHash } from './state-hash.js';
+import { parseState } from './state-hash.js';
 import { encodeRecord, MAX_CHUNK_RECORDS, UPSERT_LUA } from './upsert-script.js';
 
 export interface RedisStateTableOptions extends RedisConnectionOptions {
@@ -45,7 +45,7 @@ interface UpsertCommander {
 const MAX_NEARBY = 1000;
 
 /**
- * The Redis latest-state table. Keys under `prefix`: `v:<id>` hash per vehicle, `geo` (GEO set),
+ * The Redis latest-state table. Keys under `prefix`: `v:<id>` hash per vehicle (version fields `ts`/`partition`/`offset` and `state` JSON), `geo` (GEO set),
  * `seen` (ZSET, score = event ts), `ids` (ZSET, score 0, for id-ordered pages); changes are
  * published on `<prefix>changes`. See the README, section Latest-state table.
  */
@@ -106,9 +106,9 @@ export class RedisStateTable implements LatestStateTable {
       let fields = '';
       for (const record of chunk) {
         args.push(this.keys.vehicle(storableId(record)));
-        fields += encodeRecord(record);
+        fields += encodeRecord(record, updatedAt);
       }
-      args.push(updatedAt, this.channel, fields);
+      args.push(this.channel, fields);
       (pipeline as ChainableCommander & UpsertCommander).upsertLatest(3 + chunk.length, args);
     }
     const applied = (await this.exec('upsert', pipeline)).reduce<number>((sum, n) => sum + Number(n), 0);
@@ -121,7 +121,7 @@ export class RedisStateTable implements LatestStateTable {
 
   async get(vehicleId: string): Promise<VehicleState | null> {
     return this.read('get', async () =>
-      stateFromHash(await this.client.hgetall(this.keys.vehicle(vehicleId))),
+      parseState(await this.client.hget(this.keys.vehicle(vehicleId), 'state')),
     );
   }
 
@@ -216,13 +216,13 @@ export class RedisStateTable implements LatestStateTable {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  /** Pipelined HGETALL: one round trip for any number of vehicles. */
+  /** Pipelined HGET of the state JSON: one round trip for any number of vehicles. */
   private async fetchStates(ids: readonly string[]): Promise<(VehicleState | null)[]> {
     if (ids.length === 0) return [];
     const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.vehicle(id));
-    const hashes = await this.exec('hgetall', pipeline);
-    return hashes.map((h) => stateFromHash(h as Record<string, string>));
+    for (const id of ids) pipeline.hget(this.keys.vehicle(id), 'state');
+    const states = await this.exec('hget', pipeline);
+    return states.map((s) => parseState(s as string | null));
   }
 
   private async exec(operation: string, pipeline: ChainableCommander): Promise<unknown[]> {

@@ -1,42 +1,50 @@
 import type { PositionRecord } from '../domain/records.js';
 
 /** Fields per record in the packed chunk argument. */
-export const RECORD_STRIDE = 12;
+export const RECORD_STRIDE = 7;
 /** Lua's C stack caps `unpack` at ~8000 values; GEOADD takes 3 per record. */
 export const MAX_CHUNK_RECORDS = 2000;
+/** GEO cannot index the polar caps: the geo index clamps there (the state keeps the exact latitude). */
+const MAX_GEO_LAT = 85.05112877;
 
 /**
  * The forward-only upsert, one call per chunk of records. Kept as a TS constant (not a .lua file)
  * so the build needs no asset copying; ioredis sends it with EVAL once per connection, then EVALSHA.
  *
  * KEYS: [geo, seen, ids, <hash of record 1>, <hash of record 2>, ...]
- * ARGV: [updatedAt, channel, fields]: `fields` packs RECORD_STRIDE flat fields per record (see
- * `encodeRecord`), split with one `string.gmatch` pass; absent optional fields are '' so every
- * record has the same stride. No cjson: change messages are concatenated from the same fields.
+ * ARGV: [channel, fields]: `fields` packs RECORD_STRIDE flat fields per record (see
+ * `encodeRecord`), each cut out with a plain `string.find` for the next separator.
+ *
+ * A vehicle hash holds the version (`ts`, `partition`, `offset`) the script compares and `state`,
+ * the vehicle's state as JSON, built by the client: the script never assembles or parses JSON, and
+ * the same string is stored, published on the changes channel and returned by reads as is.
  *
  * A record is applied when its ts is newer, or (same ts) it comes from the same partition with a
  * higher offset. Offsets of different partitions are not comparable, so a partition change with an
  * equal ts is ignored. Returns the number of applied records.
  */
 export const UPSERT_LUA = `
-local updatedAt, channel = ARGV[1], ARGV[2]
-local F, nf = {}, 0
-for f in string.gmatch(ARGV[3], '([^\\31]*)\\31') do
-  nf = nf + 1
-  F[nf] = f
-end
-if nf ~= (#KEYS - 3) * ${RECORD_STRIDE} then return redis.error_reply('upsert: expected ' .. ((#KEYS - 3) * ${RECORD_STRIDE}) .. ' fields, got ' .. nf) end
-local S = ${RECORD_STRIDE}
-local OPT = {'speed', 'heading', 'altitude', 'accuracy', 'battery', 'attributes'}
-local OPT_JSON = {',"speed":', ',"heading":', ',"altitude":', ',"accuracy":', ',"battery":', ',"attributes":'}
-local MAX_LAT, MAX_LAT_S = 85.05112877, '85.05112877'
+local channel, s = ARGV[1], ARGV[2]
+local find, sub = string.find, string.sub
+local n = #KEYS - 3
 local publish = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
 local geo, seen, ids, ng, ns, ni = {}, {}, {}, 0, 0, 0
 local applied = 0
-for i = 1, #KEYS - 3 do
+-- Cut every field out before writing anything: a malformed argument must not leave half a chunk.
+local F, nf, pos, len = {}, 0, 1, #s
+while pos <= len do
+  local e = find(s, '\\31', pos, true)
+  if not e then break end
+  nf = nf + 1
+  F[nf] = sub(s, pos, e - 1)
+  pos = e + 1
+end
+if nf ~= n * ${RECORD_STRIDE} or pos ~= len + 1 then return redis.error_reply('upsert: expected ' .. (n * ${RECORD_STRIDE}) .. ' fields, got ' .. nf) end
+local S = ${RECORD_STRIDE}
+for i = 1, n do
   local key = KEYS[3 + i]
   local b = (i - 1) * S
-  local id, ts, part, off, lat, lon = F[b + 1], F[b + 2], F[b + 3], F[b + 4], F[b + 5], F[b + 6]
+  local id, ts, part, off, lon, glat, state = F[b + 1], F[b + 2], F[b + 3], F[b + 4], F[b + 5], F[b + 6], F[b + 7]
   local cur = redis.call('HMGET', key, 'ts', 'partition', 'offset')
   local apply = true
   if cur[1] then
@@ -52,24 +60,7 @@ for i = 1, #KEYS - 3 do
     end
   end
   if apply then
-    local h, nh, del, nd = {'vehicleId', id, 'ts', ts, 'lat', lat, 'lon', lon, 'partition', part, 'offset', off, 'updatedAt', updatedAt}, 14, nil, 0
-    for j = 1, 6 do
-      local v = F[b + 6 + j]
-      if v ~= '' then
-        h[nh + 1] = OPT[j]
-        h[nh + 2] = v
-        nh = nh + 2
-      elseif cur[1] then
-        if nd == 0 then del = {} end
-        nd = nd + 1
-        del[nd] = OPT[j]
-      end
-    end
-    redis.call('HSET', key, unpack(h))
-    if nd > 0 then redis.call('HDEL', key, unpack(del)) end
-    -- GEO cannot index the polar caps: clamp there (the hash keeps the exact latitude).
-    local glat = lat
-    if tonumber(lat) > MAX_LAT then glat = MAX_LAT_S elseif tonumber(lat) < -MAX_LAT then glat = '-' .. MAX_LAT_S end
+    redis.call('HSET', key, 'ts', ts, 'partition', part, 'offset', off, 'state', state)
     geo[ng + 1] = lon
     geo[ng + 2] = glat
     geo[ng + 3] = id
@@ -83,25 +74,7 @@ for i = 1, #KEYS - 3 do
       ni = ni + 2
     end
     applied = applied + 1
-    if publish then
-      local j, nj = {'{"vehicleId":"', id, '","ts":', ts, ',"lat":', lat, ',"lon":', lon}, 8
-      for k = 1, 6 do
-        local v = F[b + 6 + k]
-        if v ~= '' then
-          j[nj + 1] = OPT_JSON[k]
-          j[nj + 2] = v
-          nj = nj + 2
-        end
-      end
-      j[nj + 1] = ',"partition":'
-      j[nj + 2] = part
-      j[nj + 3] = ',"offset":"'
-      j[nj + 4] = off
-      j[nj + 5] = '","updatedAt":'
-      j[nj + 6] = updatedAt
-      j[nj + 7] = '}'
-      redis.call('PUBLISH', channel, table.concat(j))
-    end
+    if publish then redis.call('PUBLISH', channel, state) end
   end
 end
 if ng > 0 then redis.call('GEOADD', KEYS[1], unpack(geo)) end
@@ -110,16 +83,31 @@ if ni > 0 then redis.call('ZADD', KEYS[3], unpack(ids)) end
 return applied
 `;
 
-const opt = (v: number | undefined): string => (v === undefined ? '' : String(v));
+/**
+ * The vehicle's state as JSON (a `VehicleState`), built by concatenation: every number is finite
+ * (validated), so `String(n)` is valid JSON, and ids match VEHICLE_ID_PATTERN (nothing to escape).
+ */
+export function stateJson(record: PositionRecord, updatedAt: number): string {
+  const p = record.position;
+  let json = `{"vehicleId":"${p.vehicleId}","ts":${p.ts},"lat":${p.lat},"lon":${p.lon}`;
+  if (p.speed !== undefined) json += `,"speed":${p.speed}`;
+  if (p.heading !== undefined) json += `,"heading":${p.heading}`;
+  if (p.altitude !== undefined) json += `,"altitude":${p.altitude}`;
+  if (p.accuracy !== undefined) json += `,"accuracy":${p.accuracy}`;
+  if (p.battery !== undefined) json += `,"battery":${p.battery}`;
+  if (p.attributes !== undefined) json += `,"attributes":${JSON.stringify(p.attributes)}`;
+  return `${json},"partition":${record.partition},"offset":"${record.offset}","updatedAt":${updatedAt}}`;
+}
 
 /**
  * One record's fields, each followed by a unit separator (0x1f), in the order the script reads
- * them. A chunk travels as ONE argument (the concatenation): per-argument client and server
- * overhead dominated when every field was its own argument. No field can contain 0x1f: ids are
- * validated, numbers are plain, and JSON escapes control characters.
+ * them: id, ts, partition, offset, GEO longitude, GEO latitude (clamped), state JSON. A chunk
+ * travels as ONE argument (the concatenation): per-argument client and server overhead dominated
+ * when every field was its own argument. No field can contain 0x1f: ids are validated, numbers are
+ * plain, and JSON escapes control characters.
  */
-export function encodeRecord(record: PositionRecord): string {
+export function encodeRecord(record: PositionRecord, updatedAt: number): string {
   const p = record.position;
-  const attributes = p.attributes === undefined ? '' : JSON.stringify(p.attributes);
-  return `${p.vehicleId}\x1f${p.ts}\x1f${record.partition}\x1f${record.offset}\x1f${p.lat}\x1f${p.lon}\x1f${opt(p.speed)}\x1f${opt(p.heading)}\x1f${opt(p.altitude)}\x1f${opt(p.accuracy)}\x1f${opt(p.battery)}\x1f${attributes}\x1f`;
+  const geoLat = p.lat > MAX_GEO_LAT ? MAX_GEO_LAT : p.lat < -MAX_GEO_LAT ? -MAX_GEO_LAT : p.lat;
+  return `${p.vehicleId}\x1f${p.ts}\x1f${record.partition}\x1f${record.offset}\x1f${p.lon}\x1f${geoLat}\x1f${stateJson(record, updatedAt)}\x1f`;
 }

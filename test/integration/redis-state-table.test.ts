@@ -11,6 +11,7 @@ import {
   type RedisStateTable,
   type RedisStateTableOptions,
 } from '../../src/state/index.js';
+import { encodeRecord, UPSERT_LUA } from '../../src/state/upsert-script.js';
 import { eventually, testConfig, testRedis, uniqueSuffix } from '../support/env.js';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -247,6 +248,35 @@ describe('redis latest-state table: queries', () => {
     expect(
       (await table.nearby({ ...centre, radiusM: 1e6, limit: 3 })).map((h) => h.vehicle.vehicleId),
     ).toEqual(expected.slice(0, 3).map((e) => e.id));
+  });
+
+  it('refuses a malformed chunk before writing anything', async () => {
+    const config = testConfig();
+    const prefix = config.redis.prefix;
+    const table = openTable();
+    const redis = testRedis(config);
+    try {
+      const good = encodeRecord(rec('whole', T0), clock);
+      // Two keys but one and a half records: the script must not apply the first one.
+      const err = await redis
+        .eval(
+          UPSERT_LUA,
+          5,
+          `${prefix}geo`,
+          `${prefix}seen`,
+          `${prefix}ids`,
+          `${prefix}v:whole`,
+          `${prefix}v:half`,
+          `${prefix}changes`,
+          good + 'half\x1f1\x1f',
+        )
+        .catch((e: unknown) => e);
+      expect(String(err)).toMatch(/upsert: expected 14 fields, got 9/);
+      expect(await table.get('whole')).toBeNull();
+      expect(await table.count()).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('keeps exact polar positions, indexing them at the edge of what GEO can hold', async () => {
