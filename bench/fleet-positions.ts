@@ -27,19 +27,33 @@ export const BENCH_CITIES = [
   [41.9028, 12.4964],
 ] as const;
 
+/** How far (s) a vehicle drives along its heading before its track starts again at home. */
+const TRACK_S = 1800;
+const M_PER_DEG_LAT = 111_320;
+
 /**
  * A position shaped like the simulator's (every optional field, the same two attributes, so the
  * same encoded size), `ts` given by the caller. Vehicles live around a few cities, so `nearby`
- * finds neighbours.
+ * finds neighbours, and they move like vehicles: each one drives from its own home point along its
+ * own heading at 5–20 m/s, its place a function of `ts` (`ts` mod 30 min), so consecutive positions
+ * of a vehicle are metres apart, not random points of the city (which made every GEO update a
+ * re-insert that real fleets do not cause).
  */
 export function benchPosition(vehicle: number, ts: number, random: () => number): Position {
   const city = BENCH_CITIES[vehicle % BENCH_CITIES.length] ?? BENCH_CITIES[0];
   const spread = 0.25;
+  const own = seededRandom(vehicle + 1);
+  const homeLat = city[0] + (own() - 0.5) * spread;
+  const homeLon = city[1] + (own() - 0.5) * spread;
+  const bearing = own() * 2 * Math.PI;
+  const metres = (5 + own() * 15) * ((ts / 1000) % TRACK_S);
+  const lat = homeLat + (Math.cos(bearing) * metres) / M_PER_DEG_LAT;
+  const lon = homeLon + (Math.sin(bearing) * metres) / (M_PER_DEG_LAT * Math.cos((homeLat * Math.PI) / 180));
   return {
     vehicleId: benchVehicleId(vehicle),
     ts,
-    lat: Math.round((city[0] + (random() - 0.5) * spread) * 1e6) / 1e6,
-    lon: Math.round((city[1] + (random() - 0.5) * spread) * 1e6) / 1e6,
+    lat: Math.round(lat * 1e6) / 1e6,
+    lon: Math.round(lon * 1e6) / 1e6,
     speed: Math.round(random() * 1200) / 10,
     heading: Math.round(random() * 3600) / 10,
     altitude: Math.round(random() * 500),

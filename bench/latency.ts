@@ -1,7 +1,7 @@
 import type { Config } from '../src/config/index.js';
 import { freePort } from '../src/local/processes.js';
 import { spawnFleet, waitWhileRunning, type FleetChild } from './fleet-child.js';
-import { LookupLoad, waitForHttp, type LookupResult } from './lookups.js';
+import { waitForHttp, type LookupResult } from './lookups.js';
 import { committedTotal, endOffsetTotal, groupIsStable } from './offsets.js';
 import { histogramPercentile, scrapeProcessor, type ProcessorStats } from './processor-metrics.js';
 import { CpuMeter, MemorySampler } from './proc.js';
@@ -77,6 +77,7 @@ export async function latencyUnderLoad(
   });
   const observer = WorkerHandle.fork('observe-visibility', childEnv(services));
   const producer = WorkerHandle.fork('produce-at-rate', childEnv(services));
+  const lookups = WorkerHandle.fork('lookup-load', childEnv(services));
   const children: FleetChild[] = [processor, api];
   const results: RateLatency[] = [];
   const windows: { from: number; to: number }[] = [];
@@ -94,20 +95,21 @@ export async function latencyUnderLoad(
       const warmupMs = Math.min(5000, options.durationMs * 0.1);
       const from = Date.now() + warmupMs;
       await observer.request('window', { from, to: Number.MAX_SAFE_INTEGER });
-      const runStarted = performance.now();
-      const lookups = new LookupLoad(`http://127.0.0.1:${port}`, options.lookupRate, () =>
-        Math.max(
-          options.vehiclesInTable,
-          Math.min(options.vehicles, produced + ((performance.now() - runStarted) / 1000) * rate),
-        ),
-      );
+      await lookups.request('start', {
+        baseUrl: `http://127.0.0.1:${port}`,
+        ratePerS: options.lookupRate,
+        vehiclesInTable: options.vehiclesInTable,
+        produced,
+        rate,
+        vehicles: options.vehicles,
+      });
       const statsBefore = await scrapeProcessor(metricsPort);
       const memory = new MemorySampler(processor.pid);
       const cpu = new CpuMeter({ processor: processor.pid, api: api.pid, ...services.pids }).start();
       logger.info({ rate, durationMs: options.durationMs }, 'latency: producing at a fixed rate');
       const run: RateRun = { rate, durationMs: options.durationMs, vehicles: options.vehicles };
       const sent = await producer.request<RateResult>('run', { config: env, run: run });
-      const lookupResult = lookups.stop();
+      const lookupResult = await lookups.request<LookupResult>('stop');
       const cpuSeconds = cpu.stop();
       produced += sent.sent;
       await waitForNewest(observer, sent.to, MAX_CATCH_UP_MS);
@@ -140,6 +142,7 @@ export async function latencyUnderLoad(
   } finally {
     await producer.close();
     await observer.close();
+    await lookups.close();
     for (const child of children) await child.stop();
   }
   const warehouse = await warehouseLatency(config, windows);

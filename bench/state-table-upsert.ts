@@ -1,6 +1,6 @@
 /**
  * Micro-benchmark of the Redis latest-state table (not a test):
- *   REDIS_URL=redis://127.0.0.1:39691 npx tsx bench/state-table-upsert.ts [records] [vehicles] [batch]
+ *   REDIS_URL=redis://127.0.0.1:39691 npx tsx bench/state-table-upsert.ts [records] [vehicles] [batch] [chunk]
  * Upserts `records` positions (default 200k) for `vehicles` vehicles (default 50k) in batches of
  * `batch` (default 10k, the processor's BATCH_MAX_RECORDS), each vehicle moving forward in time;
  * then replays them all (every record ignored), then measures get/nearby latency. Uses its own
@@ -12,10 +12,10 @@ import { Registry } from 'prom-client';
 import type { PositionRecord } from '../src/domain/records.js';
 import { createRedisStateTable } from '../src/state/index.js';
 
-const [records = 200_000, vehicles = 50_000, batchSize = 10_000] = process.argv.slice(2).map(Number);
+const [records = 200_000, vehicles = 50_000, batchSize = 10_000, chunkSize = 1000] = process.argv.slice(2).map(Number);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench:${randomBytes(4).toString('hex')}:`;
-const table = createRedisStateTable({ url, prefix, registry: new Registry() });
+const table = createRedisStateTable({ url, prefix, registry: new Registry(), chunkSize });
 const t0 = Date.now() - 3_600_000;
 
 const all: PositionRecord[] = [];

@@ -3,11 +3,13 @@
  *   npx tsx bench/warehouse-write.ts [records] [batch] [path]
  * Writes `records` positions (default 500k) in batches of `batch` (default 50k) to a DuckDB
  * warehouse at `path` (default a temp file; `:memory:` allowed), then re-delivers every batch
- * (all duplicates). Prints records/s per batch so growth with table size shows, and the totals.
+ * (all duplicates). Prints records/s per batch so growth with table size shows, the longest
+ * event-loop stall of each write (what live traffic on the same thread would wait), and the totals.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PositionRecord } from '../src/domain/records.js';
 import { DuckDbWarehouse } from '../src/sinks/duckdb-sink.js';
 
@@ -43,12 +45,15 @@ async function pass(wh: DuckDbWarehouse, label: string): Promise<number> {
   const started = performance.now();
   for (let start = 0; start < records; start += batchSize) {
     const items = batch(start, Math.min(batchSize, records - start));
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
     const t = performance.now();
     const r = await wh.write(items);
     const s = (performance.now() - t) / 1000;
+    lag.disable();
     total += r.inserted;
     console.log(
-      `${label} batch@${start}: ${items.length} in ${(s * 1000).toFixed(0)} ms = ${Math.round(items.length / s)}/s (inserted ${r.inserted})`,
+      `${label} batch@${start}: ${items.length} in ${(s * 1000).toFixed(0)} ms = ${Math.round(items.length / s)}/s (inserted ${r.inserted}; longest event-loop stall ${(lag.max / 1e6).toFixed(1)} ms)`,
     );
   }
   const s = (performance.now() - started) / 1000;

@@ -146,8 +146,8 @@ export const variables = [
   {
     name: 'STATE_FLUSH_MAX_WAIT_MS',
     schema: int(0, 60_000),
-    default: '20',
-    doc: 'Max time positions wait before the Redis table is updated (latency knob).',
+    default: '0',
+    doc: 'Max time positions wait before the Redis table is updated (latency knob). 0: each fetch is written at once, and fetches that arrive while Redis is busy are merged into the next write.',
   },
   {
     name: 'METRICS_PORT',

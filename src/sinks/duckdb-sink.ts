@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -144,7 +145,7 @@ export class DuckDbWarehouse implements Warehouse {
         await conn.run(`DELETE FROM ${this.stage}`);
         const appender = await conn.createAppender(this.stage, null, 'temp');
         try {
-          appendRecords(appender, records);
+          await appendRecords(appender, records);
         } finally {
           appender.closeSync();
         }
@@ -239,9 +240,13 @@ export class DuckDbWarehouse implements Warehouse {
 /**
  * Appends column-wise, one data chunk per 2048 rows: numbers are copied as typed arrays instead of
  * one native call per value (the row-by-row appender cost ~5 µs per record on the event loop).
+ * The appender is synchronous, so the event loop is handed back between chunks: a 25k-record
+ * batch otherwise stalled everything else on the thread (Kafka fetches, Redis upserts, the API)
+ * for 35–80 ms (`bench/warehouse-write.ts` prints the longest stall).
  */
-function appendRecords(a: DuckDBAppender, records: readonly PositionRecord[]): void {
+async function appendRecords(a: DuckDBAppender, records: readonly PositionRecord[]): Promise<void> {
   for (let start = 0; start < records.length; start += CHUNK_ROWS) {
+    if (start > 0) await yieldToEventLoop();
     const n = Math.min(CHUNK_ROWS, records.length - start);
     const c = STAGE_TYPES.map(() => new Array<DuckDBValue>(n));
     for (let i = 0; i < n; i++) {
@@ -265,6 +270,7 @@ function appendRecords(a: DuckDBAppender, records: readonly PositionRecord[]): v
     const chunk = DuckDBDataChunk.create(STAGE_TYPES, n);
     chunk.setColumns(c);
     a.appendDataChunk(chunk);
+    a.flushSync();
   }
 }
 

@@ -6,7 +6,8 @@ import type { ListQuery } from './latest-state-table.js';
 
 /** The table's key names (all under its prefix). */
 export interface StateKeys {
-  vehicle(id: string): string;
+  states: string;
+  versions: string;
   geo: string;
   seen: string;
   ids: string;

@@ -39,13 +39,14 @@ export interface RedisStateTableOptions extends RedisConnectionOptions {
 }
 
 interface UpsertCommander {
-  upsertLatest(numKeys: number, args: (string | number)[]): unknown;
+  upsertLatest(numKeys: number, args: string[]): unknown;
 }
 
 const MAX_NEARBY = 1000;
 
 /**
- * The Redis latest-state table. Keys under `prefix`: `v:<id>` hash per vehicle (version fields `ts`/`partition`/`offset` and `state` JSON), `geo` (GEO set),
+ * The Redis latest-state table. Keys under `prefix`: `states` (HASH id → state JSON), `versions`
+ * (HASH id → `partition:offset`), `geo` (GEO set),
  * `seen` (ZSET, score = event ts), `ids` (ZSET, score 0, for id-ordered pages); changes are
  * published on `<prefix>changes`. See the README, section Latest-state table.
  */
@@ -65,7 +66,8 @@ export class RedisStateTable implements LatestStateTable {
     this.prefix = prefix;
     this.logger = (options.logger ?? silentLogger).child({ component: 'redis-state-table' });
     this.keys = {
-      vehicle: (id) => `${prefix}v:${id}`,
+      states: `${prefix}states`,
+      versions: `${prefix}versions`,
       geo: `${prefix}geo`,
       seen: `${prefix}seen`,
       ids: `${prefix}ids`,
@@ -102,14 +104,20 @@ export class RedisStateTable implements LatestStateTable {
     const updatedAt = this.now();
     for (let start = 0; start < records.length; start += this.chunkSize) {
       const chunk = records.slice(start, start + this.chunkSize);
-      const args: (string | number)[] = [this.keys.geo, this.keys.seen, this.keys.ids];
       let fields = '';
       for (const record of chunk) {
-        args.push(this.keys.vehicle(storableId(record)));
+        storableId(record);
         fields += encodeRecord(record, updatedAt);
       }
-      args.push(this.channel, fields);
-      (pipeline as ChainableCommander & UpsertCommander).upsertLatest(3 + chunk.length, args);
+      (pipeline as ChainableCommander & UpsertCommander).upsertLatest(5, [
+        this.keys.geo,
+        this.keys.seen,
+        this.keys.ids,
+        this.keys.states,
+        this.keys.versions,
+        this.channel,
+        fields,
+      ]);
     }
     const applied = (await this.exec('upsert', pipeline)).reduce<number>((sum, n) => sum + Number(n), 0);
     stop();
@@ -121,7 +129,7 @@ export class RedisStateTable implements LatestStateTable {
 
   async get(vehicleId: string): Promise<VehicleState | null> {
     return this.read('get', async () =>
-      parseState(await this.client.hget(this.keys.vehicle(vehicleId), 'state')),
+      parseState(await this.client.hget(this.keys.states, vehicleId)),
     );
   }
 
@@ -216,13 +224,11 @@ export class RedisStateTable implements LatestStateTable {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  /** Pipelined HGET of the state JSON: one round trip for any number of vehicles. */
+  /** One HMGET of the state JSONs: one command for any number of vehicles. */
   private async fetchStates(ids: readonly string[]): Promise<(VehicleState | null)[]> {
     if (ids.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hget(this.keys.vehicle(id), 'state');
-    const states = await this.exec('hget', pipeline);
-    return states.map((s) => parseState(s as string | null));
+    const states = await this.client.hmget(this.keys.states, ...ids);
+    return states.map((s) => parseState(s));
   }
 
   private async exec(operation: string, pipeline: ChainableCommander): Promise<unknown[]> {

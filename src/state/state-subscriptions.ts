@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { StateChange } from './latest-state-table.js';
 import { redisError } from './redis-connection.js';
-import { parseChange } from './state-hash.js';
+import { parseChanges } from './state-hash.js';
 
 type Listener = (change: StateChange) => void;
 
@@ -75,18 +75,20 @@ export class StateSubscriptions {
     const connection = this.connect();
     connection.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      let change: StateChange;
+      let changes: StateChange[];
       try {
-        change = parseChange(message);
+        changes = parseChanges(message);
       } catch (err) {
         this.logger.warn({ err: errorMessage(err) }, 'unparsable state change message');
         return;
       }
-      for (const { listener } of this.listeners) {
-        try {
-          listener(change);
-        } catch (err) {
-          this.logger.error({ err: errorMessage(err) }, 'state change listener threw');
+      for (const change of changes) {
+        for (const { listener } of this.listeners) {
+          try {
+            listener(change);
+          } catch (err) {
+            this.logger.error({ err: errorMessage(err) }, 'state change listener threw');
+          }
         }
       }
     });

@@ -11,25 +11,27 @@ const MAX_GEO_LAT = 85.05112877;
  * The forward-only upsert, one call per chunk of records. Kept as a TS constant (not a .lua file)
  * so the build needs no asset copying; ioredis sends it with EVAL once per connection, then EVALSHA.
  *
- * KEYS: [geo, seen, ids, <hash of record 1>, <hash of record 2>, ...]
+ * KEYS: [geo, seen, ids, states, versions]
  * ARGV: [channel, fields]: `fields` packs RECORD_STRIDE flat fields per record (see
  * `encodeRecord`), each cut out with a plain `string.find` for the next separator.
  *
- * A vehicle hash holds the version (`ts`, `partition`, `offset`) the script compares and `state`,
- * the vehicle's state as JSON, built by the client: the script never assembles or parses JSON, and
- * the same string is stored, published on the changes channel and returned by reads as is.
+ * Whole-table keys, not a key per vehicle: `states` (HASH id → state JSON, built by the client:
+ * stored, published and returned by reads as is), `seen` (ZSET id → event ts, which is also the
+ * version's ts), `versions` (HASH id → `partition:offset`, consulted only on equal ts). So a chunk
+ * costs a fixed handful of commands — one ZMSCORE reads every current ts, one HSET per hash
+ * writes every applied record — instead of two or three per record: `redis.call` overhead, not
+ * the data structures, dominated the script.
  *
  * A record is applied when its ts is newer, or (same ts) it comes from the same partition with a
  * higher offset. Offsets of different partitions are not comparable, so a partition change with an
- * equal ts is ignored. Returns the number of applied records.
+ * equal ts is ignored. Records of one vehicle within a chunk are applied in order. Returns the
+ * number of applied records. Subscribers of the changes channel get one message per chunk: a JSON
+ * array of the applied states, in order.
  */
 export const UPSERT_LUA = `
 local channel, s = ARGV[1], ARGV[2]
 local find, sub = string.find, string.sub
-local n = #KEYS - 3
-local publish = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
-local geo, seen, ids, ng, ns, ni = {}, {}, {}, 0, 0, 0
-local applied = 0
+local S = ${RECORD_STRIDE}
 -- Cut every field out before writing anything: a malformed argument must not leave half a chunk.
 local F, nf, pos, len = {}, 0, 1, #s
 while pos <= len do
@@ -39,47 +41,78 @@ while pos <= len do
   F[nf] = sub(s, pos, e - 1)
   pos = e + 1
 end
-if nf ~= n * ${RECORD_STRIDE} or pos ~= len + 1 then return redis.error_reply('upsert: expected ' .. (n * ${RECORD_STRIDE}) .. ' fields, got ' .. nf) end
-local S = ${RECORD_STRIDE}
+local n = nf / S
+if n < 1 or nf % S ~= 0 or pos ~= len + 1 then return redis.error_reply('upsert: malformed chunk (' .. nf .. ' fields)') end
+local ids = {}
+for i = 1, n do ids[i] = F[(i - 1) * S + 1] end
+local current = redis.call('ZMSCORE', KEYS[2], unpack(ids))
+local publish = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+-- Versions decided earlier in this chunk (a vehicle may occur more than once).
+local latestTs, latestVersion = {}, {}
+local states, versions, geo, seen, new, changes = {}, {}, {}, {}, {}, {}
+local nst, nv, ng, ns, nn = 0, 0, 0, 0, 0
+local applied = 0
 for i = 1, n do
-  local key = KEYS[3 + i]
   local b = (i - 1) * S
-  local id, ts, part, off, lon, glat, state = F[b + 1], F[b + 2], F[b + 3], F[b + 4], F[b + 5], F[b + 6], F[b + 7]
-  local cur = redis.call('HMGET', key, 'ts', 'partition', 'offset')
+  local id, ts, part, off = F[b + 1], F[b + 2], F[b + 3], F[b + 4]
+  local version = part .. ':' .. off
+  local cts, cver = latestTs[id], latestVersion[id]
+  if not cts and current[i] then
+    cts = tonumber(current[i])
+  end
   local apply = true
-  if cur[1] then
-    local nts, cts = tonumber(ts), tonumber(cur[1])
+  if cts then
+    local nts = tonumber(ts)
     if nts ~= cts then
       apply = nts > cts
-    elseif cur[2] ~= part then
-      apply = false
-    elseif #off ~= #cur[3] then
-      apply = #off > #cur[3]
     else
-      apply = off > cur[3]
+      cver = cver or redis.call('HGET', KEYS[5], id)
+      local cpart, coff = string.match(cver or '', '^([^:]*):(.*)$')
+      if not cpart then
+        apply = true -- no version stored (a damaged table): the record repairs it
+      elseif cpart ~= part then
+        apply = false
+      elseif #off ~= #coff then
+        apply = #off > #coff
+      else
+        apply = off > coff
+      end
     end
   end
   if apply then
-    redis.call('HSET', key, 'ts', ts, 'partition', part, 'offset', off, 'state', state)
-    geo[ng + 1] = lon
-    geo[ng + 2] = glat
+    local state = F[b + 7]
+    if not cts then
+      new[nn + 1] = 0
+      new[nn + 2] = id
+      nn = nn + 2
+    end
+    latestTs[id] = tonumber(ts)
+    latestVersion[id] = version
+    states[nst + 1] = id
+    states[nst + 2] = state
+    nst = nst + 2
+    versions[nv + 1] = id
+    versions[nv + 2] = version
+    nv = nv + 2
+    geo[ng + 1] = F[b + 5]
+    geo[ng + 2] = F[b + 6]
     geo[ng + 3] = id
     ng = ng + 3
     seen[ns + 1] = ts
     seen[ns + 2] = id
     ns = ns + 2
-    if not cur[1] then
-      ids[ni + 1] = 0
-      ids[ni + 2] = id
-      ni = ni + 2
-    end
     applied = applied + 1
-    if publish then redis.call('PUBLISH', channel, state) end
+    if publish then changes[applied] = state end
   end
 end
-if ng > 0 then redis.call('GEOADD', KEYS[1], unpack(geo)) end
-if ns > 0 then redis.call('ZADD', KEYS[2], unpack(seen)) end
-if ni > 0 then redis.call('ZADD', KEYS[3], unpack(ids)) end
+if applied > 0 then
+  redis.call('HSET', KEYS[4], unpack(states))
+  redis.call('HSET', KEYS[5], unpack(versions))
+  redis.call('GEOADD', KEYS[1], unpack(geo))
+  redis.call('ZADD', KEYS[2], unpack(seen))
+  if nn > 0 then redis.call('ZADD', KEYS[3], unpack(new)) end
+  if publish then redis.call('PUBLISH', channel, '[' .. table.concat(changes, ',') .. ']') end
+end
 return applied
 `;
 
