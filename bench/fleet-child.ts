@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { PROCESSOR_HEAP_FLAG } from '../src/config/runtime.js';
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RawConfig } from '../src/config/index.js';
@@ -30,6 +31,9 @@ export function spawnFleet(services: BenchServices, args: string[], options: Spa
   const logFile = path.join(services.workDir, `${options.name}.log`);
   const fd = openSync(logFile, 'a');
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  // The processor runs with the deployed heap cap (the Dockerfile's NODE_OPTIONS), unless the
+  // experiment knob BENCH_NODE_OPTIONS sets V8 flags itself.
+  if (args[0] === 'process' && !process.env.BENCH_NODE_OPTIONS) nodeArgs.push(PROCESSOR_HEAP_FLAG);
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...nodeArgs, services.runtime.entry, ...args], {

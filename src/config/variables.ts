@@ -109,8 +109,8 @@ export const variables = [
   {
     name: 'FETCH_MAX_BYTES_PER_PARTITION',
     schema: int(1024),
-    default: '1048576',
-    doc: 'Max bytes fetched per partition per request.',
+    default: '262144',
+    doc: 'Max bytes fetched per partition per request (256 KiB). kafkajs decodes a whole fetch at once, so this bounds the messages held in memory: 1 MiB of gzip batches held ~100k decoded messages.',
   },
   {
     name: 'AUTO_OFFSET_RESET',
@@ -140,8 +140,8 @@ export const variables = [
   {
     name: 'MAX_UNFLUSHED_BYTES',
     schema: int(1024),
-    default: '67108864',
-    doc: 'Pause fetching while this many bytes wait for the warehouse (64 MiB).',
+    default: '16777216',
+    doc: 'Pause fetching while this many bytes wait for the warehouse (16 MiB). Decoded records take several times their encoded size on the heap.',
   },
   {
     name: 'STATE_FLUSH_MAX_WAIT_MS',
@@ -186,7 +186,7 @@ export const variables = [
     schema: z
       .string()
       .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB'),
-    default: '128MB',
+    default: '64MB',
     doc: "DuckDB's memory_limit: its buffer pool beyond this spills to the database file, so the embedded warehouse cannot grow the processor's RSS without bound.",
   },
   {

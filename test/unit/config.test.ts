@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { PROCESSOR_HEAP_FLAG } from '../../src/config/runtime.js';
 import { compileConfig, readRawConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -63,5 +65,13 @@ describe('config', () => {
   it('turns API auth off only in development or when asked', () => {
     expect(compileConfig(readRawConfig({}), { NODE_ENV: 'development' }).api.authRequired).toBe(false);
     expect(compile({ API_AUTH: 'off' }).api.authRequired).toBe(false);
+  });
+});
+
+describe('deployed processor heap cap', () => {
+  it('the Dockerfile sets the heap cap the bench measures with', () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const flags = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1]?.split(/\s+/) ?? [];
+    expect(flags).toContain(PROCESSOR_HEAP_FLAG);
   });
 });
