@@ -12,7 +12,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 GATEWAY_PORT=5055 DUCKDB_PATH=/data/fleet.duckdb
 # V8 heap cap (src/config/runtime.ts PROCESSOR_HEAP_MB): keeps the processor's RSS near its live set.
-ENV NODE_OPTIONS=--max-old-space-size=160
+ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

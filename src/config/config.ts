@@ -85,6 +85,8 @@ export interface WarehouseConfig {
   duckdbPath: string;
   /** DuckDB memory_limit, e.g. `128MB` (DUCKDB_MEMORY_LIMIT). */
   duckdbMemoryLimit: string;
+  /** Ceiling of the DuckDB memory_limit's growth (DUCKDB_MEMORY_MAX); absent: a quarter of RAM. */
+  duckdbMemoryMax?: string;
   snowflake?: SnowflakeConfig;
 }
 
@@ -257,6 +259,7 @@ export function compileConfig(raw: RawConfig, env: NodeJS.ProcessEnv = process.e
       table: v.WAREHOUSE_TABLE as string,
       duckdbPath: v.DUCKDB_PATH as string,
       duckdbMemoryLimit: v.DUCKDB_MEMORY_LIMIT as string,
+      ...(v.DUCKDB_MEMORY_MAX ? { duckdbMemoryMax: v.DUCKDB_MEMORY_MAX as string } : {}),
       ...(warehouseKind === 'snowflake' ? { snowflake: snowflakeFrom(v) } : {}),
     },
     api: {

@@ -6,7 +6,7 @@
  * (`NODE_OPTIONS=--max-old-space-size=…`; a test keeps the two equal) and the bench runs the
  * processor with it, so the RSS it reports is the deployed one.
  */
-export const PROCESSOR_HEAP_MB = 160;
+export const PROCESSOR_HEAP_MB = 128;
 
 /** The node flag that applies PROCESSOR_HEAP_MB. */
 export const PROCESSOR_HEAP_FLAG = `--max-old-space-size=${PROCESSOR_HEAP_MB}`;

@@ -186,8 +186,16 @@ export const variables = [
     schema: z
       .string()
       .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB'),
-    default: '64MB',
-    doc: "DuckDB's memory_limit: its buffer pool beyond this spills to the database file, so the embedded warehouse cannot grow the processor's RSS without bound.",
+    default: '48MB',
+    doc: "DuckDB's starting memory_limit: its buffer pool beyond this spills to the database file, so the embedded warehouse does not grow the processor's RSS with cached table data. The primary-key index (~13 MB per million rows) must stay in memory, so when a write runs out, the limit doubles, up to DUCKDB_MEMORY_MAX.",
+  },
+  {
+    name: 'DUCKDB_MEMORY_MAX',
+    schema: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB')
+      .optional(),
+    doc: "How far DuckDB's memory_limit may grow when its primary-key index outgrows it. @default a quarter of the machine's memory",
   },
   {
     name: 'SNOWFLAKE_ACCOUNT',

@@ -16,6 +16,7 @@ export async function createWarehouse(config: WarehouseConfig, logger: Logger): 
       path: config.duckdbPath,
       table: config.table,
       memoryLimit: config.duckdbMemoryLimit,
+      ...(config.duckdbMemoryMax ? { maxMemoryLimit: config.duckdbMemoryMax } : {}),
       logger,
     });
   }

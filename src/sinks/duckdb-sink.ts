@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   BIGINT,
@@ -40,6 +41,11 @@ export interface DuckDbWarehouseOptions {
   table?: string;
   /** DuckDB memory_limit (`128MB`); beyond it the buffer pool spills to the file. @default DuckDB's (80% of RAM) */
   memoryLimit?: string;
+  /**
+   * How far `memoryLimit` doubles when a write runs out of memory (the primary-key index cannot be
+   * evicted, so it must fit). @default a quarter of the machine's memory
+   */
+  maxMemoryLimit?: string;
   logger?: Logger;
 }
 
@@ -105,12 +111,19 @@ export class DuckDbWarehouse implements Warehouse {
   private readonly logger: Logger;
   private readonly guard = new SinkGuard();
   private instance: DuckDBInstance | undefined;
+  private limitBytes: number | undefined;
+  private readonly maxLimitBytes: number;
   private writer: DuckDBConnection | undefined;
 
   constructor(private readonly options: DuckDbWarehouseOptions) {
     this.table = checkTableName(options.table ?? 'positions');
     this.stage = `${this.table}_stage`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'warehouse', adapter: 'duckdb' });
+    this.limitBytes = options.memoryLimit === undefined ? undefined : parseSize(options.memoryLimit);
+    this.maxLimitBytes = Math.max(
+      this.limitBytes ?? 0,
+      options.maxMemoryLimit === undefined ? os.totalmem() / 4 : parseSize(options.maxMemoryLimit),
+    );
   }
 
   async ready(): Promise<void> {
@@ -135,39 +148,94 @@ export class DuckDbWarehouse implements Warehouse {
     this.logger.info({ path: file, table: this.table }, 'duckdb warehouse ready');
   }
 
+  /** The memory_limit now, bytes (grows when the primary-key index outgrows it); undefined: DuckDB's default. */
+  get memoryLimitBytes(): number | undefined {
+    return this.limitBytes;
+  }
+
   write(batch: readonly PositionRecord[]): Promise<WriteResult> {
     if (batch.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
     return this.guard.serial(async () => {
-      const conn = this.connection();
-      const records = uniqueRecords(batch);
-      try {
-        await conn.run('BEGIN TRANSACTION');
-        await conn.run(`DELETE FROM ${this.stage}`);
-        const appender = await conn.createAppender(this.stage, null, 'temp');
+      for (;;) {
         try {
-          await appendRecords(appender, records);
-        } finally {
-          appender.closeSync();
+          return await this.writeOnce(batch);
+        } catch (err) {
+          if (await this.grewMemoryLimit(err)) continue;
+          if (isOutOfMemory(err)) {
+            this.logger.warn(
+              { err, limitMiB: Math.round((this.limitBytes ?? 0) / 1048576) },
+              'duckdb is out of memory at its ceiling (DUCKDB_MEMORY_MAX): raise it, or use Snowflake',
+            );
+          }
+          throw err;
         }
-        const result = await conn.run(
-          `INSERT INTO ${this.table} (vehicle_id, ts, lat, lon, speed, heading, altitude, accuracy, battery,
-             attributes, kafka_topic, kafka_partition, kafka_offset, kafka_ts)
-           SELECT vehicle_id, ${dialect.tsFromMs('ts_ms')}, lat, lon, speed, heading, altitude, accuracy, battery,
-             CAST(attributes AS JSON), kafka_topic, kafka_partition, kafka_offset, ${dialect.tsFromMs('kafka_ts_ms')}
-           FROM ${this.stage}
-           ON CONFLICT DO NOTHING`,
-        );
-        await conn.run('COMMIT');
-        const inserted = Number(result.rowsChanged);
-        return { inserted, duplicates: batch.length - inserted };
-      } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
-        const error = classifyDuckDbError(err, `write of ${batch.length} records`);
-        if (isSystemic(err)) this.guard.latch(error);
-        this.logger.warn({ err: error, retriable: error.retriable }, 'duckdb write failed');
-        throw error;
       }
     });
+  }
+
+  /**
+   * DuckDB keeps the primary-key index (ART) in memory; once it outgrows memory_limit every write
+   * fails with "Out of Memory" and would keep failing. Doubling the limit (up to the ceiling) lets
+   * the write succeed; past the ceiling the error stands (retriable: freeing memory may help).
+   */
+  private async grewMemoryLimit(err: unknown): Promise<boolean> {
+    const current = this.limitBytes;
+    if (!isOutOfMemory(err) || current === undefined || current >= this.maxLimitBytes) {
+      return false;
+    }
+    const next = Math.min(current * 2, this.maxLimitBytes);
+    try {
+      await this.connection().run(`SET memory_limit = '${Math.floor(next / 1024 / 1024)}MiB'`);
+    } catch {
+      return false;
+    }
+    this.limitBytes = next;
+    this.logger.warn(
+      { fromMiB: Math.round(current / 1048576), toMiB: Math.round(next / 1048576) },
+      'duckdb ran out of memory (its primary-key index grows with the table): memory_limit raised',
+    );
+    return true;
+  }
+
+  private async writeOnce(batch: readonly PositionRecord[]): Promise<WriteResult> {
+    const conn = this.connection();
+    const records = uniqueRecords(batch);
+    try {
+      await conn.run('BEGIN TRANSACTION');
+      await conn.run(`DELETE FROM ${this.stage}`);
+      const appender = await conn.createAppender(this.stage, null, 'temp');
+      try {
+        await appendRecords(appender, records);
+      } catch (err) {
+        // Closing an appender of an aborted transaction throws too: keep the error that matters.
+        try {
+          appender.closeSync();
+        } catch {
+          /* already failing */
+        }
+        throw err;
+      }
+      appender.closeSync();
+      const result = await conn.run(
+        `INSERT INTO ${this.table} (vehicle_id, ts, lat, lon, speed, heading, altitude, accuracy, battery,
+           attributes, kafka_topic, kafka_partition, kafka_offset, kafka_ts)
+         SELECT vehicle_id, ${dialect.tsFromMs('ts_ms')}, lat, lon, speed, heading, altitude, accuracy, battery,
+           CAST(attributes AS JSON), kafka_topic, kafka_partition, kafka_offset, ${dialect.tsFromMs('kafka_ts_ms')}
+         FROM ${this.stage}
+         ON CONFLICT DO NOTHING`,
+      );
+      await conn.run('COMMIT');
+      const inserted = Number(result.rowsChanged);
+      return { inserted, duplicates: batch.length - inserted };
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      const error = classifyDuckDbError(err, `write of ${batch.length} records`);
+      if (isSystemic(err)) this.guard.latch(error);
+      if (!isOutOfMemory(err)) {
+        this.logger.warn({ err: error, retriable: error.retriable }, 'duckdb write failed');
+      }
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {
@@ -286,10 +354,41 @@ const SYSTEMIC = new Set(['Catalog', 'Binder', 'Parser', 'Permission']);
 
 export function classifyDuckDbError(err: unknown, what: string): SinkError {
   if (err instanceof SinkError) return err;
-  const retriable = TRANSIENT.has(errorClass(err));
+  const retriable = TRANSIENT.has(errorClass(err)) || isOutOfMemory(err);
   return new SinkError('duckdb', `${what} failed: ${errorMessage(err)}`, { retriable, cause: err });
+}
+
+/**
+ * DuckDB reports memory exhaustion as "Out of Memory Error: …", or, inside an appender, as
+ * "Failed to append: could not allocate block …".
+ */
+function isOutOfMemory(err: unknown): boolean {
+  const raw = err instanceof SinkError && err.cause !== undefined ? err.cause : err;
+  return (
+    errorClass(raw) === 'Out of Memory' || /could not allocate|failed to allocate/i.test(errorMessage(raw))
+  );
 }
 
 function isSystemic(err: unknown): boolean {
   return SYSTEMIC.has(errorClass(err));
+}
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** `128MB` → bytes, with DuckDB's meaning of the units (KB = 1000, KiB = 1024). */
+export function parseSize(size: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size.trim());
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new RangeError(`not a size: ${size}`);
+  return Number(match[1]) * unit;
 }

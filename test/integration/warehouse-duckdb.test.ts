@@ -32,6 +32,33 @@ describe('duckdb warehouse on disk', () => {
     await second.close();
   });
 
+  it('raises memory_limit when the table outgrows it (up to the ceiling) instead of failing every write', async () => {
+    const file = path.join(dir, 'grow.duckdb');
+    const grown = new DuckDbWarehouse({ path: file, memoryLimit: '8MB', maxMemoryLimit: '1GB' });
+    await grown.ready();
+    for (let first = 0; first < 300_000; first += 100_000) {
+      expect(await grown.write(track('t-grow', 'v-1', 100_000, first))).toEqual({
+        inserted: 100_000,
+        duplicates: 0,
+      });
+    }
+    expect(await grown.count({ topic: 't-grow' })).toBe(300_000);
+    expect(grown.memoryLimitBytes).toBeGreaterThan(8e6);
+    await grown.close();
+
+    // At the ceiling the error stands, retriable (no record is dead-lettered for it), naming memory.
+    const capped = new DuckDbWarehouse({
+      path: path.join(dir, 'capped.duckdb'),
+      memoryLimit: '8MB',
+      maxMemoryLimit: '8MB',
+    });
+    await capped.ready();
+    const err = await capped.write(track('t-capped', 'v-1', 200_000)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retriable: true });
+    expect(String(err)).toMatch(/allocate|Out of Memory/i);
+    await capped.close();
+  });
+
   it('refuses a second writer on the same file with a non-retriable error naming DUCKDB_PATH', async () => {
     const file = path.join(dir, 'locked.duckdb');
     const owner = new DuckDbWarehouse({ path: file });
