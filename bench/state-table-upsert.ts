@@ -12,7 +12,9 @@ import { Registry } from 'prom-client';
 import type { PositionRecord } from '../src/domain/records.js';
 import { createRedisStateTable } from '../src/state/index.js';
 
-const [records = 200_000, vehicles = 50_000, batchSize = 10_000, chunkSize = 1000] = process.argv.slice(2).map(Number);
+const [records = 200_000, vehicles = 50_000, batchSize = 10_000, chunkSize = 1000] = process.argv
+  .slice(2)
+  .map(Number);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench:${randomBytes(4).toString('hex')}:`;
 const table = createRedisStateTable({ url, prefix, registry: new Registry(), chunkSize });

@@ -61,11 +61,16 @@ async function pass(wh: DuckDbWarehouse, label: string): Promise<number> {
   return total;
 }
 
-const wh = new DuckDbWarehouse({ path: file, ...(process.env.DUCKDB_MEMORY_LIMIT ? { memoryLimit: process.env.DUCKDB_MEMORY_LIMIT } : {}) });
+const wh = new DuckDbWarehouse({
+  path: file,
+  ...(process.env.DUCKDB_MEMORY_LIMIT ? { memoryLimit: process.env.DUCKDB_MEMORY_LIMIT } : {}),
+});
 await wh.ready();
 console.log(`duckdb ${file}, ${records} records, batches of ${batchSize}, ${os.cpus().length} cpus`);
 const inserted = await pass(wh, 'fresh');
 const again = await pass(wh, 'redelivered');
-console.log(`rows: ${await wh.count()} (inserted ${inserted}, then ${again} on re-delivery); memory_limit now ${Math.round((wh.memoryLimitBytes ?? 0) / 1048576)} MiB`);
+console.log(
+  `rows: ${await wh.count()} (inserted ${inserted}, then ${again} on re-delivery); memory_limit now ${Math.round((wh.memoryLimitBytes ?? 0) / 1048576)} MiB`,
+);
 await wh.close();
 rmSync(dir, { recursive: true, force: true });

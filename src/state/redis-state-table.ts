@@ -128,9 +128,7 @@ export class RedisStateTable implements LatestStateTable {
   }
 
   async get(vehicleId: string): Promise<VehicleState | null> {
-    return this.read('get', async () =>
-      parseState(await this.client.hget(this.keys.states, vehicleId)),
-    );
+    return this.read('get', async () => parseState(await this.client.hget(this.keys.states, vehicleId)));
   }
 
   async getMany(vehicleIds: readonly string[]): Promise<(VehicleState | null)[]> {
