@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { PROCESSOR_HEAP_FLAG } from '../src/config/runtime.js';
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RawConfig } from '../src/config/index.js';
+import { PROCESSOR_HEAP_FLAG } from '../src/config/runtime.js';
 import { ServiceError } from '../src/errors.js';
 import { exited, terminate } from './child-process.js';
 import { childEnv, type BenchServices } from './services.js';
