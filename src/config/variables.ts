@@ -24,6 +24,10 @@ const list = z.string().transform((v) =>
 );
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const brokers = list.pipe(z.array(hostPort).min(1, 'at least one broker host:port'));
+/** A DuckDB size setting, e.g. `128MB` or `1GB`. */
+const size = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, ".", "_" or "-" (max 249)');
 
 export const variables = [
@@ -183,18 +187,13 @@ export const variables = [
   },
   {
     name: 'DUCKDB_MEMORY_LIMIT',
-    schema: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB'),
+    schema: size,
     default: '48MB',
     doc: "DuckDB's starting memory_limit: its buffer pool beyond this spills to the database file, so the embedded warehouse does not grow the processor's RSS with cached table data. The primary-key index (~13 MB per million rows) must stay in memory, so when a write runs out, the limit doubles, up to DUCKDB_MEMORY_MAX.",
   },
   {
     name: 'DUCKDB_MEMORY_MAX',
-    schema: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 128MB or 1GB')
-      .optional(),
+    schema: size.optional(),
     doc: "How far DuckDB's memory_limit may grow when its primary-key index outgrows it. @default a quarter of the machine's memory",
   },
   {

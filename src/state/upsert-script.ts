@@ -1,11 +1,10 @@
 import type { PositionRecord } from '../domain/records.js';
+import { clampGeoLat } from './list-vehicles.js';
 
 /** Fields per record in the packed chunk argument. */
 export const RECORD_STRIDE = 7;
 /** Lua's C stack caps `unpack` at ~8000 values; GEOADD takes 3 per record. */
 export const MAX_CHUNK_RECORDS = 2000;
-/** GEO cannot index the polar caps: the geo index clamps there (the state keeps the exact latitude). */
-const MAX_GEO_LAT = 85.05112877;
 
 /**
  * The forward-only upsert, one call per chunk of records. Kept as a TS constant (not a .lua file)
@@ -141,6 +140,6 @@ export function stateJson(record: PositionRecord, updatedAt: number): string {
  */
 export function encodeRecord(record: PositionRecord, updatedAt: number): string {
   const p = record.position;
-  const geoLat = p.lat > MAX_GEO_LAT ? MAX_GEO_LAT : p.lat < -MAX_GEO_LAT ? -MAX_GEO_LAT : p.lat;
-  return `${p.vehicleId}\x1f${p.ts}\x1f${record.partition}\x1f${record.offset}\x1f${p.lon}\x1f${geoLat}\x1f${stateJson(record, updatedAt)}\x1f`;
+  // GEO cannot index the polar caps: the index is clamped there, the state keeps the exact latitude.
+  return `${p.vehicleId}\x1f${p.ts}\x1f${record.partition}\x1f${record.offset}\x1f${p.lon}\x1f${clampGeoLat(p.lat)}\x1f${stateJson(record, updatedAt)}\x1f`;
 }

@@ -54,6 +54,31 @@ function rec(
   };
 }
 
+/** The reference model of the forward-only rule: is `r` newer than the vehicle's current record? */
+function newerThan(r: PositionRecord, cur: PositionRecord | undefined): boolean {
+  return (
+    cur === undefined ||
+    r.position.ts > cur.position.ts ||
+    (r.position.ts === cur.position.ts &&
+      r.partition === cur.partition &&
+      (r.offset.length !== cur.offset.length ? r.offset.length > cur.offset.length : r.offset > cur.offset))
+  );
+}
+
+/** The table holds exactly the model's record (ts, partition, offset) for every vehicle of the model. */
+async function expectTableMatches(table: RedisStateTable, model: Map<string, PositionRecord>) {
+  const ids = [...model.keys()];
+  const states = await table.getMany(ids);
+  ids.forEach((id, i) => {
+    const want = model.get(id)!;
+    expect(states[i], id).toMatchObject({
+      ts: want.position.ts,
+      partition: want.partition,
+      offset: want.offset,
+    });
+  });
+}
+
 describe('redis latest-state table: forward-only upserts', () => {
   it('never regresses on out-of-order records, across and within batches', async () => {
     const table = openTable();
@@ -118,14 +143,6 @@ describe('redis latest-state table: forward-only upserts', () => {
     let seed = 42;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const model = new Map<string, PositionRecord>();
-    const newer = (r: PositionRecord, cur: PositionRecord | undefined) =>
-      cur === undefined ||
-      r.position.ts > cur.position.ts ||
-      (r.position.ts === cur.position.ts &&
-        r.partition === cur.partition &&
-        (r.offset.length !== cur.offset.length
-          ? r.offset.length > cur.offset.length
-          : r.offset > cur.offset));
     const offsets = [0, 0];
     for (let round = 0; round < 30; round++) {
       const batch: PositionRecord[] = [];
@@ -140,7 +157,7 @@ describe('redis latest-state table: forward-only upserts', () => {
       if (round % 5 === 4) batch.push(...batch.slice(0, 10)); // replayed records
       let applied = 0;
       for (const r of batch) {
-        if (newer(r, model.get(r.position.vehicleId))) {
+        if (newerThan(r, model.get(r.position.vehicleId))) {
           model.set(r.position.vehicleId, r);
           applied++;
         }
@@ -148,16 +165,7 @@ describe('redis latest-state table: forward-only upserts', () => {
       const result = await table.upsert(batch);
       expect(result.applied + result.ignored).toBe(batch.length);
       expect(result.applied).toBeLessThanOrEqual(applied);
-      const ids = [...model.keys()];
-      const states = await table.getMany(ids);
-      ids.forEach((id, i) => {
-        const want = model.get(id)!;
-        expect(states[i], id).toMatchObject({
-          ts: want.position.ts,
-          partition: want.partition,
-          offset: want.offset,
-        });
-      });
+      await expectTableMatches(table, model);
     }
   });
 
@@ -182,14 +190,7 @@ describe('redis latest-state table: forward-only upserts', () => {
         }
         let expected = 0;
         for (const r of chunk) {
-          const cur = model.get(r.position.vehicleId);
-          const newer =
-            cur === undefined ||
-            r.position.ts > cur.position.ts ||
-            (r.position.ts === cur.position.ts &&
-              r.partition === cur.partition &&
-              Number(r.offset) > Number(cur.offset));
-          if (newer) {
+          if (newerThan(r, model.get(r.position.vehicleId))) {
             model.set(r.position.vehicleId, r);
             expected++;
           }
@@ -197,17 +198,8 @@ describe('redis latest-state table: forward-only upserts', () => {
         const fields = chunk.map((r) => encodeRecord(r, clock)).join('');
         expect(await redis.eval(UPSERT_LUA, 5, ...keys, `${p}changes`, fields)).toBe(expected);
       }
-      const ids = [...model.keys()];
-      const states = await table.getMany(ids);
-      ids.forEach((id, i) => {
-        const want = model.get(id)!;
-        expect(states[i], id).toMatchObject({
-          ts: want.position.ts,
-          partition: want.partition,
-          offset: want.offset,
-        });
-      });
-      expect(await table.count()).toBe(ids.length);
+      await expectTableMatches(table, model);
+      expect(await table.count()).toBe(model.size);
     } finally {
       redis.disconnect();
     }
