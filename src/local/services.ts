@@ -90,11 +90,13 @@ async function startKafka(
   const libs = ensureKafkaLibs(path.join(home, 'cache'), logger, options.env);
   const base = path.join(home, 'kafka');
   const previous = (options.fresh ?? true) ? null : await reusablePorts(base, count);
-  if (!previous) rmSync(base, { recursive: true, force: true });
+  // A kept data directory belongs to its cluster: formatting it again needs the same cluster id.
+  const keptClusterId = previous ? recordedClusterId(base) : null;
+  if (!keptClusterId) rmSync(base, { recursive: true, force: true });
   const nodes: KafkaNodeSpec[] = [];
   for (let i = 0; i < count; i++) {
     const dir = path.join(base, `node-${i + 1}`);
-    const reuse = previous?.[i];
+    const reuse = keptClusterId ? previous?.[i] : undefined;
     if (reuse) {
       nodes.push({ nodeId: i + 1, ...reuse, dir });
       continue;
@@ -104,7 +106,7 @@ async function startKafka(
     while (controllerPort === port) controllerPort = await freePort();
     nodes.push({ nodeId: i + 1, port, controllerPort, dir });
   }
-  const layout = { clusterId: newClusterId(), nodes };
+  const layout = { clusterId: keptClusterId ?? newClusterId(), nodes };
   for (const node of nodes) formatNode(libs, node, layout);
   const started = nodes.map((node) => ({ ...node, pid: startNode(libs, node) }));
   const brokers = nodes.map((n) => `127.0.0.1:${n.port}`);
@@ -154,6 +156,13 @@ async function reusablePorts(
     out.push(ports);
   }
   return existsSync(path.join(base, `node-${count + 1}`)) ? null : out;
+}
+
+/** The cluster id a kept cluster was formatted with (`cluster.id` of node 1's meta.properties). */
+function recordedClusterId(base: string): string | null {
+  const file = path.join(base, 'node-1', 'data', 'meta.properties');
+  if (!existsSync(file)) return null;
+  return /^cluster\.id=(\S+)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? null;
 }
 
 /** Restarts one recorded Kafka node that was stopped (fault suite). */

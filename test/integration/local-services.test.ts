@@ -61,4 +61,11 @@ describe('fleet services + topics CLI on a private broker', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect(status(home)).toEqual({ kafka: null, redis: null });
   });
+
+  it('services up --keep-data after down brings the same cluster back, topics included', async () => {
+    const up = await fleet(['services', 'up', '--keep-data'], env);
+    expect(up.stdout).toMatch(/^KAFKA_BROKERS=127\.0\.0\.1:\d+$/m);
+    const described = await fleet(['topics', 'describe'], env);
+    expect(described.stdout).toContain('vehicle_positions: 3 partition(s), replication factor 1');
+  });
 });
