@@ -3,6 +3,7 @@ import { Partitioners } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Config } from '../../src/config/index.js';
 import { jsonCodec } from '../../src/domain/codec.js';
+import { retry } from '../../src/retry.js';
 import type { Position } from '../../src/domain/position.js';
 import { testKafka } from './env.js';
 
@@ -85,7 +86,12 @@ export async function committedOffsets(config: Readonly<Config>, groupId = confi
   const admin = testKafka(config).admin();
   await admin.connect();
   try {
-    const [topic] = await admin.fetchOffsets({ groupId, topics: [config.topic.name] });
+    // Right after the group's first join the coordinator may still be loading or moving: kafkajs
+    // surfaces that (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS) as a retriable error.
+    const [topic] = await retry(() => admin.fetchOffsets({ groupId, topics: [config.topic.name] }), {
+      retries: 8,
+      shouldRetry: (err) => (err as { retriable?: unknown }).retriable === true,
+    });
     const ends = await admin.fetchTopicOffsets(config.topic.name);
     return {
       committed: new Map(topic!.partitions.map((p) => [p.partition, BigInt(p.offset)])),
