@@ -11,6 +11,7 @@ export default tseslint.config(
       'scratch/**',
       'src/api/public/**',
       'test-artifacts/**',
+      'infra/cdk.out/**',
     ],
   },
   js.configs.recommended,
@@ -22,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js'],
+    files: ['bin/**/*.js', '.ci/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -54,17 +54,6 @@ export interface RecordCoordinates {
   offset: string;
 }
 
-/** A record that could not be processed; says where it came from and why. */
-export class RecordError extends FleetError {
-  constructor(
-    message: string,
-    readonly record: RecordCoordinates,
-    options: FleetErrorOptions = {},
-  ) {
-    super(`${record.topic}[${record.partition}]@${record.offset}: ${message}`, options);
-  }
-}
-
 /** A sink (Redis table, warehouse, DLQ) failed to make a batch durable. */
 export class SinkError extends FleetError {
   constructor(
@@ -102,4 +91,20 @@ export function isRetriable(err: unknown): boolean {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The schema registry refused a request or could not be reached. `retriable` when it is down or
+ * overloaded (network error, 5xx, 429); not for a refusal (incompatible schema, unknown id: `status`
+ * 409 / 404 and the registry's `errorCode`).
+ */
+export class SchemaRegistryError extends FleetError {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly errorCode?: number,
+    options: FleetErrorOptions = {},
+  ) {
+    super(message, options);
+  }
 }

@@ -5,9 +5,23 @@ export type { Logger };
 /** Root logger: JSON lines on stdout (or stderr for CLI commands whose stdout is data). */
 export function createLogger(options: { level?: string; name?: string; destination?: 1 | 2 } = {}): Logger {
   return pino(
-    { name: options.name ?? 'fleet', level: options.level ?? process.env.LOG_LEVEL ?? 'info' },
+    { name: options.name ?? 'fleet', level: options.level ?? 'info' },
     pino.destination({ fd: options.destination ?? 1, sync: false }),
   );
+}
+
+/**
+ * The one way to log an error: under `err`, which pino's error serializer turns into type,
+ * message, stack and cause, so a log line of a failure always carries its stack.
+ */
+export function logError(
+  logger: Logger,
+  err: unknown,
+  msg: string,
+  fields: Record<string, unknown> = {},
+  level: 'fatal' | 'error' | 'warn' = 'error',
+): void {
+  logger[level]({ ...fields, err }, msg);
 }
 
 /** A logger that drops everything; the default in tests and library use. */

@@ -1,4 +1,10 @@
-import { errorMessage, isRetriable } from './errors.js';
+import { isRetriable } from './errors.js';
+
+/**
+ * The one retry module: exponential backoff with full jitter, retrying only what the caller's
+ * `shouldRetry` accepts (by default retriable {@link FleetError}s). Used by the sink writer (forever,
+ * until its signal aborts), the publisher (until its delivery deadline) and the Snowflake sink.
+ */
 
 /** Exponential backoff with full jitter. */
 export interface BackoffOptions {
@@ -12,15 +18,22 @@ export interface BackoffOptions {
   jitter?: boolean;
 }
 
+/** Waits `ms`; rejects with the signal's reason when it aborts. Tests inject instant ones. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 export interface RetryOptions extends BackoffOptions {
   /** Attempts after the first one; `Infinity` retries until `signal` aborts. @default 5 */
   retries?: number;
-  /** Which errors to retry. @default isRetriable (FleetError.retriable) */
-  shouldRetry?: (err: unknown) => boolean;
+  /**
+   * Whether to retry after `error`, knowing the delay before the next attempt (a caller with a
+   * deadline can refuse a retry that would end after it). @default isRetriable
+   */
+  shouldRetry?: (error: unknown, next: { attempt: number; delayMs: number }) => boolean | Promise<boolean>;
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Stops retrying: checked before each attempt and interrupts the wait between attempts. */
   signal?: AbortSignal;
-  /** Injected for tests; resolves after `ms`. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** @default sleep (setTimeout) */
+  sleep?: Sleep;
 }
 
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random = Math.random): number {
@@ -29,8 +42,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}, rand
   return jitter ? Math.round(base / 2 + (random() * base) / 2) : base;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
+export const sleep: Sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -42,21 +55,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
 
-/** Runs `fn` until it succeeds, a non-retriable error is thrown, or the retries run out. */
+/**
+ * Runs `fn` until it succeeds, `shouldRetry` refuses (the error is rethrown), the retries run out
+ * (the last error is rethrown) or `signal` aborts (its reason is thrown).
+ */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const { retries = 5, shouldRetry = isRetriable, onRetry, signal, sleep: wait = sleep } = options;
   for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await fn(attempt);
     } catch (error) {
-      if (attempt >= retries || !shouldRetry(error) || signal?.aborted) throw error;
       const delayMs = backoffDelay(attempt, options);
+      if (attempt >= retries || signal?.aborted) throw error;
+      if (!(await shouldRetry(error, { attempt: attempt + 1, delayMs }))) throw error;
       onRetry?.({ attempt: attempt + 1, delayMs, error });
       await wait(delayMs, signal);
     }
   }
 }
-
-export { errorMessage };

@@ -1,49 +1,53 @@
-import { inBox, type BoundingBox } from '../domain/geo.js';
 import { isRetriable, SinkError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { LatestStateTable, StateChange } from '../state/latest-state-table.js';
 import type { SseConnection } from './sse-connection.js';
 import { encodeEvent } from './sse-connection.js';
 
-/** What one client wants to see. */
-export interface StreamFilter {
-  vehicleId?: string;
-  bbox?: BoundingBox;
+/** A change feed: calls `onItem` for every new item until the returned function is called. */
+export type Subscribe<T> = (onItem: (item: T) => void) => Promise<() => Promise<void>>;
+
+export interface LiveStreamOptions<T, F> {
+  /** Where items come from; subscribed once, when the first client arrives. */
+  subscribe: Subscribe<T>;
+  /** Names the source in the error a failed subscription gives (e.g. `state-table`). */
+  source: string;
+  /** The SSE event name (`position`, `vehicle_event`). */
+  eventName: string;
+  /** Turns an item into the JSON clients receive. */
+  view: (item: T) => unknown;
+  /** Whether a client with `filter` wants `item`. */
+  matches: (filter: F, item: T) => boolean;
+  /**
+   * The backpressure key: a slow client keeps only the newest pending item per key (the vehicle
+   * id coalesces positions; an event id keeps every event).
+   */
+  keyOf: (item: T) => string;
+  logger: Logger;
+  /** Told how many clients an item was queued to (metrics). */
+  onEvent?: (clients: number) => void;
 }
 
-export function matches(filter: StreamFilter, change: StateChange): boolean {
-  if (filter.vehicleId !== undefined && change.vehicleId !== filter.vehicleId) return false;
-  if (filter.bbox && !inBox(change.lat, change.lon, filter.bbox)) return false;
-  return true;
-}
-
-interface Client {
+interface Client<F> {
   connection: SseConnection;
-  filter: StreamFilter;
+  filter: F;
 }
 
 /**
- * Fans the table's change feed out to every SSE client through ONE subscription (taken when the
- * first client arrives), encoding each change once whatever the number of clients.
+ * Fans a change feed out to every SSE client through ONE subscription (taken when the first
+ * client arrives), encoding each item once whatever the number of clients.
  */
-export class LiveStream {
-  private readonly clients = new Set<Client>();
+export class LiveStream<T, F> {
+  private readonly clients = new Set<Client<F>>();
   private subscription: Promise<() => Promise<void>> | null = null;
 
-  constructor(
-    private readonly table: LatestStateTable,
-    /** Turns a change into the JSON clients receive. */
-    private readonly view: (change: StateChange) => unknown,
-    private readonly logger: Logger,
-    private readonly onEvent: (clients: number) => void = () => undefined,
-  ) {}
+  constructor(private readonly options: LiveStreamOptions<T, F>) {}
 
   get size(): number {
     return this.clients.size;
   }
 
   /** Adds a client once the change feed is live; the returned function removes it. */
-  async add(connection: SseConnection, filter: StreamFilter): Promise<() => void> {
+  async add(connection: SseConnection, filter: F): Promise<() => void> {
     await this.subscribed();
     const client = { connection, filter };
     this.clients.add(client);
@@ -59,30 +63,34 @@ export class LiveStream {
     const subscription = this.subscription;
     this.subscription = null;
     const unsubscribe = await subscription?.catch(() => null);
-    await unsubscribe?.().catch((err: unknown) => this.logger.warn({ err }, 'unsubscribe failed'));
+    await unsubscribe?.().catch((err: unknown) => this.options.logger.warn({ err }, 'unsubscribe failed'));
   }
 
   private subscribed(): Promise<() => Promise<void>> {
-    this.subscription ??= this.table
-      .subscribe((change) => this.dispatch(change))
+    this.subscription ??= this.options
+      .subscribe((item) => this.dispatch(item))
       .catch((err: unknown) => {
         this.subscription = null;
         throw isRetriable(err)
           ? err
-          : new SinkError('state-table', 'cannot subscribe to live changes', { cause: err, retriable: true });
+          : new SinkError(this.options.source, 'cannot subscribe to live changes', {
+              cause: err,
+              retriable: true,
+            });
       });
     return this.subscription;
   }
 
-  private dispatch(change: StateChange): void {
+  private dispatch(item: T): void {
+    const { matches, eventName, view, keyOf, onEvent } = this.options;
     let frame: string | undefined;
     let delivered = 0;
     for (const client of this.clients) {
-      if (!matches(client.filter, change)) continue;
-      frame ??= encodeEvent('position', this.view(change));
-      client.connection.push(change.vehicleId, frame);
+      if (!matches(client.filter, item)) continue;
+      frame ??= encodeEvent(eventName, view(item));
+      client.connection.push(keyOf(item), frame);
       delivered++;
     }
-    if (delivered > 0) this.onEvent(delivered);
+    if (delivered > 0) onEvent?.(delivered);
   }
 }

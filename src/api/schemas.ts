@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VehicleIdSchema } from '../domain/position.js';
+import { EVENT_TYPES, isEventType, type EventType } from '../domain/vehicle-event.js';
 import { ValidationError } from '../errors.js';
 import type { BoundingBox } from '../domain/geo.js';
 
@@ -51,7 +52,7 @@ export const BBoxParam = z
   });
 
 /** Epoch milliseconds or an ISO-8601 time. */
-const TimeParam = z
+export const TimeParam = z
   .string()
   .describe('epoch milliseconds or ISO-8601 time (2024-05-01T12:00:00Z)')
   .transform((text, ctx) => {
@@ -140,13 +141,59 @@ export const SummaryQuery = windowQuery({
     .describe('Trip rule override: below this speed the vehicle counts as stopped'),
 });
 
+/** The `token` of the SSE streams: what a browser's EventSource passes instead of the key header. */
+export const StreamTokenParam = z
+  .string()
+  .max(256)
+  .optional()
+  .describe('Stream token from POST /v1/stream-tokens, for EventSource (which cannot send the key header)');
+
 export const StreamQuery = z
   .object({
     vehicle: VehicleIdSchema.optional().describe('Only this vehicle'),
     bbox: BBoxParam.optional().describe('Only positions inside west,south,east,north'),
-    api_key: z.string().max(256).optional().describe('API key, for EventSource (cannot set headers)'),
+    token: StreamTokenParam,
   })
   .strict();
+
+/** Largest `limit` of the events queries. */
+export const MAX_EVENTS = 1000;
+export const DEFAULT_EVENTS = 100;
+
+const EventTypesParam = z
+  .string()
+  .describe(`One type or a comma-separated list: ${EVENT_TYPES.join(', ')}`)
+  .transform((text, ctx): EventType[] => {
+    const types = text.split(',').map((t) => t.trim());
+    const unknown = types.filter((t) => !isEventType(t));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown event type ${unknown.join(', ')} (one of ${EVENT_TYPES.join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    return types as EventType[];
+  });
+
+/** `GET /v1/events` (with `vehicleId`) and `GET /v1/vehicles/:id/events` (without). */
+export function eventsQuery<V extends boolean>(withVehicle: V) {
+  return z
+    .object({
+      ...(withVehicle ? { vehicleId: VehicleIdSchema.optional().describe('Only this vehicle') } : {}),
+      type: EventTypesParam.optional(),
+      from: TimeParam.optional().describe('Event time from (inclusive)'),
+      to: TimeParam.optional().describe('Event time to (exclusive)'),
+      limit: integer(1, MAX_EVENTS)
+        .default(DEFAULT_EVENTS)
+        .describe(`Most events returned, newest first (max ${MAX_EVENTS})`),
+    })
+    .strict()
+    .superRefine((q, ctx) => {
+      if (q.from !== undefined && q.to !== undefined && q.from >= q.to)
+        ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before `to`' });
+    });
+}
 
 /**
  * The concrete window of a history/summary query: the last 24 h by default, at most 24 h long.

@@ -5,23 +5,38 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { LogEvents, silentLogger, type Logger } from '../logger.js';
+import { startServiceEmf, type EmfSettings } from '../emf-services.js';
 import { defaultRegistry } from '../metrics.js';
-import type { WarehouseReader, WarehouseSink } from '../sinks/warehouse-sink.js';
-import type { Publisher } from '../sources/publisher.js';
+import type { WarehouseSink } from '../sinks/warehouse-sink.js';
+import type { WarehouseReader } from '../sinks/warehouse-reader.js';
+import type { Publisher } from '../ingest/publisher.js';
 import type { LatestStateTable } from '../state/latest-state-table.js';
 import { apiMetrics } from './api-metrics.js';
-import { apiKeyHook } from './auth.js';
-import { registerIngestRoutes } from './gateway/routes.js';
-import { installErrorHandler } from './http-errors.js';
+import { registerCors } from './cors.js';
+import { apiKeyHook } from '../http/auth.js';
+import { StreamTokens } from '../http/stream-tokens.js';
+import { registerIngestRoutes } from '../ingest/gateway/routes.js';
+import type { DeviceStore } from '../domain/device.js';
+import { registerDeviceRoutes } from './routes/devices.js';
+import type { GeofenceStore } from '../domain/geofence-store.js';
+import type { EventsWarehouse } from '../sinks/events-warehouse.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerGeofenceRoutes } from './routes/geofences.js';
+import { installErrorHandler } from '../http/http-errors.js';
 import type { RouteContext } from './route-context.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerHistoryRoute } from './routes/history.js';
 import { registerMapRoutes } from './routes/map.js';
 import { registerNearbyRoute } from './routes/nearby.js';
-import { registerStreamRoute, type StreamOptions } from './routes/stream.js';
+import { registerStreamTokenRoute } from './routes/stream-tokens.js';
+import { registerEventStreamRoute } from './routes/event-stream.js';
+import { registerStreamRoute } from './routes/stream.js';
+import type { Subscribe } from './live-stream.js';
+import { SseRoutes, type StreamOptions } from './sse-route.js';
+import type { VehicleEvent } from '../domain/vehicle-event.js';
 import { registerSummaryRoute } from './routes/summary.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
-import { swaggerTransform, useZodSchemas } from './validation.js';
+import { swaggerTransform, useZodSchemas } from '../http/validation.js';
 
 export interface ApiServerOptions {
   /** Only `config.api` is read (host/port are used by {@link startApiServer}). */
@@ -40,21 +55,35 @@ export interface ApiServerOptions {
    * publishing to Kafka through it.
    */
   publisher?: Publisher;
+  /** When given, the device registry is managed at `/v1/devices` (behind the API key). */
+  devices?: DeviceStore;
+  /** When given, geofences are managed at `/v1/geofences` (behind the API key). */
+  geofences?: GeofenceStore;
+  /** When given, stored events are served at `/v1/events` and `/v1/vehicles/:id/events`. */
+  events?: Pick<EventsWarehouse, 'query'>;
   /** Served at /metrics; co-hosted components (the processor) register into the same one. @default defaultRegistry */
   registry?: Registry;
+  /** CloudWatch EMF lines of the `api` service (METRICS_EMF). @default off */
+  emf?: EmfSettings;
   /** @default silentLogger */
   logger?: Logger;
   /** Clock for ages and default windows. @default Date.now */
   now?: () => number;
   stream?: StreamOptions;
+  /**
+   * The events topic's live feed (read_committed, from the end); when given, `/v1/events/stream`
+   * serves it. Subscribed when the first client arrives, unsubscribed when the server closes.
+   */
+  eventFeed?: Subscribe<VehicleEvent>;
 }
 
-/** Paths anyone may fetch: probes, the docs, and the map's static files (they hold no data). */
+/** Paths anyone may fetch: probes, the docs, the map's static and vendored files (they hold no data). */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/', '/map-config.json']);
 const isPublic = (path: string) =>
   PUBLIC_PATHS.has(path) ||
   path === '/docs' ||
   path.startsWith('/docs/') ||
+  path.startsWith('/vendor/') ||
   /^\/[\w-]+\.(js|css|svg|png)$/.test(path);
 
 /** Empty parameters (`?lat=`) count as absent, so they are reported as missing, not read as 0. */
@@ -65,7 +94,7 @@ function parseQuery(text: string): Record<string, unknown> {
 }
 
 /**
- * Builds the query API (not listening yet): vehicles, nearby, history, summary, the SSE stream,
+ * Builds the query API (not listening yet): vehicles, nearby, history, summary, the SSE streams,
  * health, metrics, the OpenAPI document at /docs and the live map at /.
  */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -83,13 +112,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 
   useZodSchemas(app);
   installErrorHandler(app);
+  const streamTokens = StreamTokens.fromApiKeys(api.apiKeys, api.streamTokenTtlMs, options.now);
+  await registerCors(app, api.corsOrigins);
   app.addHook(
     'onRequest',
     apiKeyHook({
       keys: api.apiKeys,
       required: api.authRequired,
       isPublic,
-      acceptsQueryKey: (path) => path === '/v1/stream',
+      acceptsStreamToken: (path) => path === '/v1/stream' || path === '/v1/events/stream',
+      streamTokens,
     }),
   );
   app.addHook('onResponse', async (request, reply) => {
@@ -140,10 +172,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerVehicleRoutes(app, ctx);
   registerHistoryRoute(app, ctx);
   registerSummaryRoute(app, ctx);
-  registerStreamRoute(app, ctx, metrics, options.stream);
+  registerStreamTokenRoute(app, streamTokens);
+  const sse = new SseRoutes(app, ctx, metrics, options.stream);
+  registerStreamRoute(sse, ctx, metrics);
+  if (options.eventFeed) registerEventStreamRoute(sse, ctx, metrics, options.eventFeed);
   registerMapRoutes(app, api);
+  if (options.devices) registerDeviceRoutes(app, options.devices);
+  if (options.geofences) registerGeofenceRoutes(app, options.geofences);
+  if (options.events) registerEventRoutes(app, options.events);
   if (options.publisher) registerIngestRoutes(app, { publisher: options.publisher, registry });
   await app.ready();
+  const emf = options.emf ? startServiceEmf('api', { ...options.emf, registry, logger }) : null;
+  if (emf) app.addHook('onClose', () => emf.stop());
   return app;
 }
 

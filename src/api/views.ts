@@ -1,4 +1,4 @@
-import type { HistoryRow } from '../sinks/warehouse-sink.js';
+import type { HistoryRow } from '../sinks/warehouse-reader.js';
 import type { VehicleState } from '../state/latest-state-table.js';
 
 /** A vehicle as the API shows it: its latest state plus how old it is. */

@@ -20,19 +20,19 @@ export class ApiCallError extends FleetError {
   }
 }
 
-/** GETs `path` with query parameters and returns the JSON answer. */
-export async function apiGet<T>(
-  target: ApiTarget,
-  path: string,
-  query: Record<string, string | number | undefined> = {},
-): Promise<T> {
+type Query = Record<string, string | number | undefined>;
+
+function apiUrl(target: ApiTarget, path: string, query: Query): URL {
   const url = new URL(path, target.url.endsWith('/') ? target.url : `${target.url}/`);
   for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-  let res: Response;
+  return url;
+}
+
+async function request(target: ApiTarget, url: URL, accept: string, signal: AbortSignal): Promise<Response> {
   try {
-    res = await fetch(url, {
-      headers: { accept: 'application/json', ...(target.apiKey ? { 'x-api-key': target.apiKey } : {}) },
-      signal: AbortSignal.timeout(target.timeoutMs ?? 10_000),
+    return await fetch(url, {
+      headers: { accept, ...(target.apiKey ? { 'x-api-key': target.apiKey } : {}) },
+      signal,
     });
   } catch (err) {
     const why =
@@ -41,17 +41,63 @@ export async function apiGet<T>(
       `cannot reach the API at ${target.url} (${why}); is \`fleet serve\` running? (--url)`,
     );
   }
+}
+
+async function failure(res: Response): Promise<ApiCallError> {
   const text = await res.text();
-  let body: unknown = null;
+  let message = text.slice(0, 200);
   try {
-    body = text ? JSON.parse(text) : null;
+    message = (JSON.parse(text) as { message?: string }).message ?? message;
   } catch {
-    // Not JSON: reported below with the status.
+    // Not JSON: the text itself.
   }
-  if (!res.ok) {
-    const message = (body as { message?: string } | null)?.message ?? text.slice(0, 200);
-    const hint = res.status === 401 ? ' (pass --api-key or set API_KEY)' : '';
-    throw new ApiCallError(`HTTP ${res.status}: ${message}${hint}`, res.status);
+  const hint = res.status === 401 ? ' (pass --api-key or set API_KEY)' : '';
+  return new ApiCallError(`HTTP ${res.status}: ${message}${hint}`, res.status);
+}
+
+/**
+ * Reads a Server-Sent Events stream (`path`), calling `onEvent` with each event's name and parsed
+ * data, until the server ends it (resolves) or `signal` aborts (resolves too).
+ */
+export async function apiStream(
+  target: ApiTarget,
+  path: string,
+  query: Query,
+  onEvent: (name: string, data: unknown) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const res = await request(target, apiUrl(target, path, query), 'text/event-stream', signal);
+  if (!res.ok || !res.body) throw await failure(res);
+  let buffer = '';
+  try {
+    for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const lines = buffer.slice(0, end).split('\n');
+        buffer = buffer.slice(end + 2);
+        const name = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+        const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
+        if (data !== undefined) onEvent(name, JSON.parse(data));
+      }
+    }
+  } catch (err) {
+    if (!signal.aborted) throw err;
   }
-  return body as T;
+}
+
+/** GETs `path` with query parameters and returns the JSON answer. */
+export async function apiGet<T>(target: ApiTarget, path: string, query: Query = {}): Promise<T> {
+  const res = await request(
+    target,
+    apiUrl(target, path, query),
+    'application/json',
+    AbortSignal.timeout(target.timeoutMs ?? 10_000),
+  );
+  if (!res.ok) throw await failure(res);
+  const text = await res.text();
+  try {
+    return (text ? JSON.parse(text) : null) as T;
+  } catch {
+    throw new ApiCallError(`the API at ${target.url} answered ${path} with something that is not JSON`);
+  }
 }

@@ -1,4 +1,11 @@
-import { loadConfig, type Config, type RawConfig } from '../config/index.js';
+import {
+  explicitServiceAddresses,
+  fleetHomeFromEnv,
+  loadConfig,
+  type Config,
+  type RawConfig,
+} from '../config/index.js';
+import { ShutdownError } from '../app/scope.js';
 import { ConfigError, FleetError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { status } from '../local/services.js';
@@ -22,31 +29,39 @@ export function commandContext(
  * Addresses of the services `fleet services up` started, used when KAFKA_BROKERS / REDIS_URL are
  * not set, so `fleet services up` followed by any command just works in a new shell.
  */
-function localServiceAddresses(env: NodeJS.ProcessEnv = process.env): RawConfig {
-  const home = env.FLEET_HOME || '.cache/fleet';
-  const s = status(home);
+function localServiceAddresses(): RawConfig {
+  const explicit = explicitServiceAddresses();
+  const s = status(fleetHomeFromEnv());
   return {
-    ...(!env.KAFKA_BROKERS && s.kafka && s.kafka.alive > 0
-      ? { KAFKA_BROKERS: s.kafka.brokers.join(',') }
-      : {}),
-    ...(!env.REDIS_URL && s.redis?.alive ? { REDIS_URL: s.redis.url } : {}),
+    ...(!explicit.kafka && s.kafka && s.kafka.alive > 0 ? { KAFKA_BROKERS: s.kafka.brokers.join(',') } : {}),
+    ...(!explicit.redis && s.redis?.alive ? { REDIS_URL: s.redis.url } : {}),
   };
 }
 
-/** Prints a FleetError as one clear line (no stack) and exits non-zero; anything else is a bug. */
+/**
+ * What a fatal error prints and the exit code: a {@link FleetError} (a user mistake or an
+ * unreachable service) is one clear line without a stack; anything else is a bug and shows its
+ * stack, also when it made a shutdown fail.
+ */
+export function formatFatal(err: unknown): { text: string; exitCode: number } {
+  if (err instanceof ConfigError)
+    return { text: `fleet: configuration error: ${err.message}\n`, exitCode: 2 };
+  if (err instanceof ShutdownError && !(err.cause instanceof FleetError)) {
+    return { text: `fleet: ${err.message}\n${stackOf(err.cause)}\n`, exitCode: 1 };
+  }
+  if (err instanceof FleetError) return { text: `fleet: ${err.message}\n`, exitCode: 1 };
+  return { text: `fleet: unexpected error: ${stackOf(err)}\n`, exitCode: 1 };
+}
+
+function stackOf(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** Prints the fatal error (see {@link formatFatal}) and exits. */
 export function reportFatal(err: unknown): never {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`fleet: configuration error: ${err.message}\n`);
-    process.exit(2);
-  }
-  if (err instanceof FleetError) {
-    process.stderr.write(`fleet: ${err.message}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(
-    `fleet: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
+  const { text, exitCode } = formatFatal(err);
+  process.stderr.write(text);
+  process.exit(exitCode);
 }
 
 /** Wraps a commander action so errors end the process with a clear message. */

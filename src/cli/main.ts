@@ -1,9 +1,15 @@
 import { Command } from 'commander';
+import { quietLibraryNotices } from '../config/index.js';
 import { registerBench } from './commands/bench.js';
 import { registerConfig } from './commands/config.js';
 import { registerDev } from './commands/dev.js';
+import { registerDevices } from './commands/devices.js';
+import { registerDlq } from './commands/dlq.js';
+import { registerEvents } from './commands/events.js';
+import { registerEventsProcess } from './commands/events-process.js';
 import { registerFaults } from './commands/faults.js';
 import { registerGateway } from './commands/gateway.js';
+import { registerGeofences } from './commands/geofences.js';
 import { registerProcess } from './commands/process.js';
 import { registerQuery } from './commands/query.js';
 import { registerReplay } from './commands/replay.js';
@@ -23,8 +29,13 @@ export function buildProgram(): Command {
     registerConfig,
     registerSimulate,
     registerGateway,
+    registerDevices,
     registerProcess,
+    registerEventsProcess,
+    registerGeofences,
+    registerEvents,
     registerReplay,
+    registerDlq,
     registerServe,
     registerQuery,
     registerDev,
@@ -37,6 +48,6 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  quietLibraryNotices();
   await buildProgram().parseAsync(argv);
 }

@@ -4,9 +4,13 @@ import { parsePosition, type Position, type TimeBounds } from './position.js';
 /** Largest encoded position accepted; anything bigger is dead-lettered unread. */
 export const MAX_RECORD_BYTES = 16 * 1024;
 
+/** `content-type` header of Confluent-framed Avro records (informational: the magic byte decides). */
+export const AVRO_CONTENT_TYPE = 'avro/binary';
+
 /**
- * How positions become Kafka record values and back. JSON today; an Avro codec would implement the
- * same interface and be chosen by the record's `content-type` header.
+ * How positions become Kafka record values and back: JSON (`jsonCodec`) or Confluent-framed Avro
+ * (`avroCodec` in avro-codec.ts). The processor picks Avro by a record's first byte (see
+ * confluent-frame.ts), anything else by its `content-type` header.
  */
 export interface PositionCodec {
   readonly name: string;
@@ -44,7 +48,24 @@ export const jsonCodec: PositionCodec = {
   },
 };
 
-const codecs: Record<string, PositionCodec> = { [jsonCodec.contentType]: jsonCodec };
+/** Reached only by values that do not start with the magic byte: their framing is broken. */
+const unframedAvro: PositionCodec = {
+  name: 'avro',
+  contentType: AVRO_CONTENT_TYPE,
+  encode() {
+    throw new Error('unframedAvro only decodes (use avroCodec)');
+  },
+  decode(value) {
+    throw new DecodeError(
+      `content-type ${AVRO_CONTENT_TYPE} but the value ${value === null || value.length === 0 ? 'is empty' : `starts with byte ${value[0]}`}, not the Confluent magic byte 0`,
+    );
+  },
+};
+
+const codecs: Record<string, PositionCodec> = {
+  [jsonCodec.contentType]: jsonCodec,
+  [AVRO_CONTENT_TYPE]: unframedAvro,
+};
 
 /** The codec for a record's content-type header; JSON when the header is absent. */
 export function codecFor(contentType: string | undefined): PositionCodec {

@@ -8,6 +8,11 @@ export const MAX_ATTRIBUTES = 32;
 export const MAX_ATTRIBUTES_BYTES = 4096;
 
 export const VEHICLE_ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+/**
+ * Ids that name API routes under `/v1/vehicles/` and so could never be read back by id: refused at
+ * ingest (gateway, publisher, processor) with a reason instead.
+ */
+export const RESERVED_VEHICLE_IDS: ReadonlySet<string> = new Set(['nearby']);
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
@@ -15,7 +20,10 @@ export const VehicleIdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_VEHICLE_ID_LENGTH, `must be at most ${MAX_VEHICLE_ID_LENGTH} characters`)
-  .regex(VEHICLE_ID_PATTERN, 'may contain only letters, digits and . _ : @ -');
+  .regex(VEHICLE_ID_PATTERN, 'may contain only letters, digits and . _ : @ -')
+  .refine((id) => !RESERVED_VEHICLE_IDS.has(id), {
+    message: `is reserved: ${[...RESERVED_VEHICLE_IDS].map((id) => `'${id}' names the /v1/vehicles/${id} route`).join(', ')}; use another id`,
+  });
 
 const attributeValue = z.union([z.string().max(1024), finite, z.boolean(), z.null()]);
 
@@ -54,12 +62,30 @@ export interface TimeBounds {
   now?: number;
   /** Oldest accepted event time relative to now. @default 7 days */
   maxAgeMs?: number;
-  /** Furthest accepted event time into the future (device clock skew). @default 5 minutes */
+  /**
+   * Furthest accepted event time into the future (device clock skew; MAX_FUTURE_SKEW_MS). The table
+   * only moves forward in event time, so a report dated further ahead would freeze the vehicle
+   * until then. @default 30 seconds
+   */
   maxFutureMs?: number;
 }
 
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600_000;
-export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
+export const DEFAULT_MAX_FUTURE_MS = 30_000;
+
+/** Why an event time was refused: the one rule shared by the gateway and the processor. */
+export type EventTimeReason = 'future_timestamp' | 'stale_timestamp';
+
+/** A position whose event time is outside the accepted window (a {@link ValidationError} on `ts`). */
+export class EventTimeError extends ValidationError {
+  constructor(
+    readonly reason: EventTimeReason,
+    message: string,
+    path = 'ts',
+  ) {
+    super([{ path, message }]);
+  }
+}
 
 function toIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -112,7 +138,8 @@ function isPlainValidPosition(input: unknown): input is Position {
         typeof v !== 'string' ||
         v.length === 0 ||
         v.length > MAX_VEHICLE_ID_LENGTH ||
-        !VEHICLE_ID_PATTERN.test(v)
+        !VEHICLE_ID_PATTERN.test(v) ||
+        RESERVED_VEHICLE_IDS.has(v)
       )
         return false;
     } else if (key === 'ts') {
@@ -127,12 +154,28 @@ function isPlainValidPosition(input: unknown): input is Position {
   return 'vehicleId' in input && 'ts' in input && 'lat' in input && 'lon' in input;
 }
 
+/**
+ * JSON.parse makes `__proto__` an own key, but the schema's record skips it: such an attribute
+ * would vanish silently. It is refused with a reason instead (found by the property-based fuzz).
+ */
+function hasProtoAttribute(input: unknown): boolean {
+  const attributes = isObject(input) ? input.attributes : undefined;
+  return isObject(attributes) && Object.prototype.hasOwnProperty.call(attributes, '__proto__');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
 /** Validates an already-decoded object; throws {@link ValidationError} listing every problem. */
 export function parsePosition(input: unknown, bounds: TimeBounds = {}): Position {
   let position: Position;
   if (isPlainValidPosition(input)) {
     position = input;
   } else {
+    if (hasProtoAttribute(input)) {
+      throw new ValidationError([
+        { path: 'attributes.__proto__', message: 'the attribute name __proto__ is reserved' },
+      ]);
+    }
     const result = PositionSchema.safeParse(input);
     if (!result.success) throw new ValidationError(toIssues(result.error));
     position = result.data;
@@ -141,20 +184,16 @@ export function parsePosition(input: unknown, bounds: TimeBounds = {}): Position
   const maxAge = bounds.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const maxFuture = bounds.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   if (position.ts < now - maxAge) {
-    throw new ValidationError([
-      {
-        path: 'ts',
-        message: `event time ${new Date(position.ts).toISOString()} is more than ${maxAge} ms in the past`,
-      },
-    ]);
+    throw new EventTimeError(
+      'stale_timestamp',
+      `event time ${new Date(position.ts).toISOString()} is more than ${maxAge} ms in the past`,
+    );
   }
   if (position.ts > now + maxFuture) {
-    throw new ValidationError([
-      {
-        path: 'ts',
-        message: `event time ${new Date(position.ts).toISOString()} is more than ${maxFuture} ms in the future`,
-      },
-    ]);
+    throw new EventTimeError(
+      'future_timestamp',
+      `event time ${new Date(position.ts).toISOString()} is more than ${maxFuture} ms in the future (MAX_FUTURE_SKEW_MS)`,
+    );
   }
   return position;
 }

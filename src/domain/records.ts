@@ -3,6 +3,12 @@ import type { Position } from './position.js';
 
 /** A decoded, valid position together with where it sits in Kafka. The unit every sink writes. */
 export interface PositionRecord extends RecordCoordinates {
+  /**
+   * The topic's id (Kafka's UUID of this incarnation of the topic, in Kafka's text form): a topic
+   * deleted and re-created under the same name restarts its offsets, so (topic, partition, offset)
+   * alone does not name a record across re-creations.
+   */
+  topicId: string;
   position: Position;
   /** Kafka record timestamp (append/create time), epoch ms. */
   kafkaTs: number;

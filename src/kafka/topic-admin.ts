@@ -51,6 +51,36 @@ export function dlqTopicPlan(topic: TopicConfig, brokerCount: number): TopicPlan
   };
 }
 
+/**
+ * The latest-state table's changelog (STATE_CHANGELOG_TOPIC): compacted only, never deleted by
+ * age (it is the table: one record per vehicle), as many partitions as the position topic since
+ * partition `p` logs shard `p`. `min.compaction.lag.ms` 0: no history is needed, only the newest.
+ */
+export function changelogTopicPlan(
+  topic: TopicConfig & { changelog: string },
+  brokerCount: number,
+): TopicPlan {
+  const replicationFactor = topic.replicationFactor ?? Math.min(2, brokerCount);
+  return {
+    name: topic.changelog,
+    partitions: topic.partitions,
+    replicationFactor,
+    configs: {
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': '0',
+      'min.insync.replicas': String(Math.max(1, replicationFactor - 1)),
+    },
+  };
+}
+
+/** Every topic the pipeline needs: positions, DLQ and (when on) the table's changelog. */
+export function topicPlans(topic: TopicConfig, brokerCount: number): TopicPlan[] {
+  const plans = [positionTopicPlan(topic, brokerCount), dlqTopicPlan(topic, brokerCount)];
+  const { changelog } = topic;
+  if (changelog !== undefined) plans.push(changelogTopicPlan({ ...topic, changelog }, brokerCount));
+  return plans;
+}
+
 export interface TopicDescription {
   name: string;
   partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];

@@ -34,7 +34,7 @@ export function requireJava(): void {
  * Directory whose jars form the broker's classpath. KAFKA_HOME (an unpacked Kafka distribution)
  * wins; otherwise the jars are resolved from Maven Central once into `<home>/kafka-<version>/libs`.
  */
-export function ensureKafkaLibs(home: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): string {
+export function ensureKafkaLibs(home: string, logger: Logger, env: NodeJS.ProcessEnv): string {
   requireJava();
   if (env.KAFKA_HOME) {
     const libs = path.join(env.KAFKA_HOME, 'libs');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceError } from '../errors.js';
@@ -9,12 +9,51 @@ export interface KafkaNodeSpec {
   nodeId: number;
   port: number;
   controllerPort: number;
+  /** Port of the SASL_SSL client listener, when the cluster is secure. */
+  securePort?: number;
   dir: string;
+  /** Address its listeners bind and advertise. @default '127.0.0.1' */
+  host?: string;
+  /** Network namespace the node runs in (`ip netns exec`; the fault suite's network hosts). */
+  netns?: string;
+}
+
+/** A SASL_SSL client listener beside the plaintext one (`fleet services up --secure`). */
+export interface SecureListener {
+  keystoreFile: string;
+  keystorePassword: string;
+  /** The SCRAM-SHA-512 user created at format time. */
+  username: string;
+  password: string;
+  /** `connections.max.reauth.ms`: sessions end (or re-authenticate) after this long. @default 3_600_000 */
+  reauthMs?: number;
 }
 
 export interface ClusterLayout {
   clusterId: string;
   nodes: KafkaNodeSpec[];
+  secure?: SecureListener;
+}
+
+/**
+ * The SASL_SSL listener's lines: TLS with the broker's keystore, SCRAM-SHA-512 (the users created at
+ * format time) and OAUTHBEARER with Kafka's unsecured-JWT validator, so the token refresh path of
+ * MSK IAM can be exercised locally with tokens that expire. Brokers talk to each other and to the
+ * controllers over the loopback plaintext listeners.
+ */
+function secureLines(secure: SecureListener): string[] {
+  const l = 'listener.name.sasl_ssl';
+  return [
+    'sasl.enabled.mechanisms=SCRAM-SHA-512,OAUTHBEARER',
+    `${l}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `${l}.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";`,
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${secure.keystoreFile}`,
+    `ssl.keystore.password=${secure.keystorePassword}`,
+    `ssl.key.password=${secure.keystorePassword}`,
+    'ssl.client.auth=none',
+    `connections.max.reauth.ms=${secure.reauthMs ?? 3_600_000}`,
+  ];
 }
 
 /**
@@ -44,18 +83,23 @@ const LOG4J2 = [
 function serverProperties(node: KafkaNodeSpec, layout: ClusterLayout): string {
   const single = layout.nodes.length === 1;
   const rf = Math.min(3, layout.nodes.length);
-  const voters = layout.nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  const host = (n: KafkaNodeSpec) => n.host ?? '127.0.0.1';
+  const voters = layout.nodes.map((n) => `${n.nodeId}@${host(n)}:${n.controllerPort}`).join(',');
+  const secure = layout.secure && node.securePort !== undefined ? layout.secure : undefined;
+  const listeners = `PLAINTEXT://${host(node)}:${node.port},CONTROLLER://${host(node)}:${node.controllerPort}`;
+  const saslSsl = secure ? `,SASL_SSL://${host(node)}:${node.securePort}` : '';
   return [
     'process.roles=broker,controller',
     `node.id=${node.nodeId}`,
     single
-      ? `controller.quorum.bootstrap.servers=127.0.0.1:${node.controllerPort}`
+      ? `controller.quorum.bootstrap.servers=${host(node)}:${node.controllerPort}`
       : `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `listeners=${listeners}${saslSsl}`,
+    `advertised.listeners=${listeners}${saslSsl}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
+    ...(secure ? secureLines(secure) : []),
     `log.dirs=${path.join(node.dir, 'data')}`,
     'num.partitions=3',
     'auto.create.topics.enable=false',
@@ -98,6 +142,12 @@ export function formatNode(libs: string, node: KafkaNodeSpec, layout: ClusterLay
   writeFileSync(log4j, LOG4J2);
   const args = ['format', '-t', layout.clusterId, '-c', props, '--ignore-formatted'];
   if (layout.nodes.length === 1) args.push('--standalone');
+  if (layout.secure) {
+    args.push(
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${layout.secure.username},password=${layout.secure.password}]`,
+    );
+  }
   const result = spawnSync('java', java(libs, 'kafka.tools.StorageTool', args, log4j, '256m'), {
     encoding: 'utf8',
   });
@@ -109,13 +159,32 @@ export function formatNode(libs: string, node: KafkaNodeSpec, layout: ClusterLay
   return props;
 }
 
-/** Starts one formatted node detached; returns its pid. */
+/** Starts one formatted node detached (inside its network namespace, if any); returns its pid. */
 export function startNode(libs: string, node: KafkaNodeSpec, heap = '768m'): number {
   const props = path.join(node.dir, 'server.properties');
   const log4j = path.join(node.dir, 'log4j2.properties');
-  return spawnDetached(
-    'java',
-    java(libs, 'kafka.Kafka', [props], log4j, heap),
-    path.join(node.dir, 'server.log'),
-  );
+  const command = ['java', ...java(libs, 'kafka.Kafka', [props], log4j, heap)];
+  // `ip netns exec` execs the command: the pid is the JVM's own.
+  if (node.netns) command.unshift('ip', 'netns', 'exec', node.netns);
+  return spawnDetached(command[0]!, command.slice(1), path.join(node.dir, 'server.log'));
+}
+
+/** A Kafka command-line tool class (e.g. `org.apache.kafka.tools.MetadataQuorumCommand`), run to completion. */
+export function runKafkaTool(
+  libs: string,
+  mainClass: string,
+  args: string[],
+  log4jFile: string,
+): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'java',
+      java(libs, mainClass, args, log4jFile, '128m'),
+      { encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const status = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ status, output: `${stdout}${stderr}` });
+      },
+    );
+  });
 }

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import net from 'node:net';
+import { ServiceError } from '../errors.js';
 
 /** True when a process with this pid exists (and is not a zombie we could see). */
 export function isAlive(pid: number): boolean {
@@ -24,9 +25,10 @@ export function spawnDetached(
     const child = spawn(command, [...args], {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: env ?? process.env,
+      // Undefined: the child inherits this process's environment.
+      env,
     });
-    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    if (child.pid === undefined) throw new ServiceError(`could not start ${command}`);
     child.unref();
     return child.pid;
   } finally {
@@ -71,7 +73,7 @@ export async function freePort(preferred?: number): Promise<number> {
     if (port !== null) return port;
   }
   const port = await tryListen(0);
-  if (port === null) throw new Error('no free TCP port');
+  if (port === null) throw new ServiceError('no free TCP port');
   return port;
 }
 
@@ -89,7 +91,7 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new ServiceError(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -1,12 +1,48 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { processEnv } from '../config/environment.js';
 import { ServiceError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { ensureKafkaLibs } from './kafka-jars.js';
-import { formatNode, newClusterId, startNode, type KafkaNodeSpec } from './kafka-node.js';
+import {
+  formatNode,
+  newClusterId,
+  startNode,
+  type KafkaNodeSpec,
+  type SecureListener,
+} from './kafka-node.js';
+import {
+  clusterAlive,
+  startRedisCluster,
+  stopRedisCluster,
+  type LocalRedisCluster,
+} from './redis-cluster.js';
+import { makeTlsMaterial } from './tls-material.js';
+import { startSchemaRegistry, type LocalSchemaRegistry } from './schema-registry.js';
 import { commandExists, freePort, isAlive, spawnDetached, stopProcess, waitFor } from './processes.js';
+
+/** How a client reaches the secure listener: TLS trusting `caFile`, SCRAM-SHA-512 as `username`. */
+export interface SecureClientSettings {
+  brokers: string[];
+  caFile: string;
+  username: string;
+  password: string;
+}
+
+/** The variables a client needs for the secure listener, as `fleet services up --secure` prints them. */
+export function secureClientEnv(secure: SecureClientSettings): Record<string, string> {
+  return {
+    KAFKA_BROKERS: secure.brokers.join(','),
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: secure.caFile,
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: secure.username,
+    KAFKA_SASL_PASSWORD: secure.password,
+  };
+}
 
 /** What `fleet services up` started; kept in `<home>/run/services.json`. */
 export interface ServicesState {
@@ -14,8 +50,13 @@ export interface ServicesState {
     brokers: string[];
     nodes: { nodeId: number; pid: number; port: number; controllerPort: number; dir: string }[];
     libs: string;
+    /** The SASL_SSL listener of `--secure`: what a client needs to reach it. */
+    secure?: SecureClientSettings;
   };
   redis?: { url: string; pid: number; port: number };
+  /** `--redis-cluster N`: a local Redis Cluster (instead of the single redis-server). */
+  redisCluster?: LocalRedisCluster;
+  schemaRegistry?: LocalSchemaRegistry;
 }
 
 export interface ServicesOptions {
@@ -28,10 +69,22 @@ export interface ServicesOptions {
   redis?: boolean;
   /** Start Kafka too (only when KAFKA_BROKERS is not set by the user). @default true */
   kafka?: boolean;
+  /** Start a Redis Cluster of this many primaries instead of one redis-server. */
+  redisCluster?: number;
+  /** Replicas per cluster primary. @default 0 */
+  redisReplicas?: number;
+  /** Start Apicurio Registry too (Confluent-compatible API). @default false */
+  schemaRegistry?: boolean;
   /** Preferred first broker port. @default 9092 */
   kafkaPort?: number;
   /** Delete data of a previous run before starting. @default true */
   fresh?: boolean;
+  /**
+   * Add a SASL_SSL client listener (throwaway CA, SCRAM-SHA-512 user, OAUTHBEARER with unsecured
+   * JWTs); `reauthMs` shortens the brokers' session lifetime (tests of token refresh). @default off
+   */
+  secure?: boolean | { reauthMs?: number };
+  /** Where KAFKA_HOME is read from. @default the process environment */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -52,9 +105,18 @@ function writeState(home: string, state: ServicesState): void {
 export function status(home: string): {
   kafka: { brokers: string[]; alive: number; total: number } | null;
   redis: { url: string; alive: boolean } | null;
+  redisCluster: { nodes: string[]; alive: number; total: number } | null;
+  schemaRegistry: { url: string; alive: boolean } | null;
 } {
   const state = readState(home);
   return {
+    redisCluster: state.redisCluster
+      ? {
+          nodes: state.redisCluster.nodes,
+          alive: clusterAlive(state.redisCluster),
+          total: state.redisCluster.processes.length,
+        }
+      : null,
     kafka: state.kafka
       ? {
           brokers: state.kafka.brokers,
@@ -63,6 +125,9 @@ export function status(home: string): {
         }
       : null,
     redis: state.redis ? { url: state.redis.url, alive: isAlive(state.redis.pid) } : null,
+    schemaRegistry: state.schemaRegistry
+      ? { url: state.schemaRegistry.url, alive: isAlive(state.schemaRegistry.pid) }
+      : null,
   };
 }
 
@@ -87,9 +152,9 @@ async function startKafka(
 ): Promise<NonNullable<ServicesState['kafka']>> {
   const home = path.resolve(options.home);
   const count = options.brokers ?? 1;
-  const libs = ensureKafkaLibs(path.join(home, 'cache'), logger, options.env);
+  const libs = ensureKafkaLibs(path.join(home, 'cache'), logger, options.env ?? processEnv());
   const base = path.join(home, 'kafka');
-  const previous = (options.fresh ?? true) ? null : await reusablePorts(base, count);
+  const previous = (options.fresh ?? true) || options.secure ? null : await reusablePorts(base, count);
   // A kept data directory belongs to its cluster: formatting it again needs the same cluster id.
   const keptClusterId = previous ? recordedClusterId(base) : null;
   if (!keptClusterId) rmSync(base, { recursive: true, force: true });
@@ -106,7 +171,17 @@ async function startKafka(
     while (controllerPort === port) controllerPort = await freePort();
     nodes.push({ nodeId: i + 1, port, controllerPort, dir });
   }
-  const layout = { clusterId: keptClusterId ?? newClusterId(), nodes };
+  const secure = options.secure ? secureListener(base, options.secure) : undefined;
+  if (secure) {
+    const taken = new Set(nodes.flatMap((n) => [n.port, n.controllerPort]));
+    for (const node of nodes) {
+      let port = await freePort();
+      while (taken.has(port)) port = await freePort();
+      taken.add(port);
+      node.securePort = port;
+    }
+  }
+  const layout = { clusterId: keptClusterId ?? newClusterId(), nodes, ...(secure ? { secure } : {}) };
   for (const node of nodes) formatNode(libs, node, layout);
   const started = nodes.map((node) => ({ ...node, pid: startNode(libs, node) }));
   const brokers = nodes.map((n) => `127.0.0.1:${n.port}`);
@@ -127,7 +202,32 @@ async function startKafka(
     await Promise.all(started.map((n) => stopProcess(n.pid, 2000)));
     throw err;
   }
-  return { brokers, nodes: started, libs };
+  return {
+    brokers,
+    nodes: started,
+    libs,
+    ...(secure
+      ? {
+          secure: {
+            brokers: nodes.map((n) => `127.0.0.1:${n.securePort}`),
+            caFile: path.join(base, 'tls', 'ca.pem'),
+            username: secure.username,
+            password: secure.password,
+          },
+        }
+      : {}),
+  };
+}
+
+function secureListener(base: string, secure: true | { reauthMs?: number }): SecureListener {
+  const tls = makeTlsMaterial(path.join(base, 'tls'));
+  return {
+    keystoreFile: tls.keystoreFile,
+    keystorePassword: tls.keystorePassword,
+    username: 'fleet',
+    password: randomBytes(18).toString('base64url'),
+    ...(secure !== true && secure.reauthMs !== undefined ? { reauthMs: secure.reauthMs } : {}),
+  };
 }
 
 /**
@@ -228,8 +328,8 @@ async function startRedis(home: string): Promise<NonNullable<ServicesState['redi
 }
 
 /**
- * Starts what is not already running: a local KRaft Kafka (1 or N nodes) and a redis-server, each
- * only when wanted. Idempotent: services recorded and alive are reused.
+ * Starts what is not already running: a local KRaft Kafka (1 or N nodes), a redis-server and (when
+ * asked) Apicurio Registry, each only when wanted. Idempotent: services recorded and alive are reused.
  */
 export async function servicesUp(options: ServicesOptions): Promise<ServicesState> {
   const logger = options.logger.child({ component: 'services' });
@@ -238,17 +338,42 @@ export async function servicesUp(options: ServicesOptions): Promise<ServicesStat
   const wantRedis = options.redis ?? true;
   const count = options.brokers ?? 1;
   const kafkaAlive =
-    state.kafka && state.kafka.nodes.every((n) => isAlive(n.pid)) && state.kafka.nodes.length === count;
+    state.kafka &&
+    state.kafka.nodes.every((n) => isAlive(n.pid)) &&
+    state.kafka.nodes.length === count &&
+    Boolean(state.kafka.secure) === Boolean(options.secure);
   if (wantKafka && !kafkaAlive) {
     if (state.kafka) await Promise.all(state.kafka.nodes.map((n) => stopProcess(n.pid)));
     state.kafka = await startKafka(options, logger);
     writeState(options.home, state);
     logger.info({ brokers: state.kafka.brokers }, 'kafka started');
   }
-  if (wantRedis && !(state.redis && isAlive(state.redis.pid))) {
+  if (wantRedis && options.redisCluster !== undefined) {
+    const wanted = options.redisCluster * (1 + (options.redisReplicas ?? 0));
+    const current = state.redisCluster;
+    if (
+      !current ||
+      clusterAlive(current) !== current.processes.length ||
+      current.processes.length !== wanted
+    ) {
+      if (current) await stopRedisCluster(current);
+      state.redisCluster = await startRedisCluster({
+        dir: path.resolve(options.home, 'redis-cluster'),
+        primaries: options.redisCluster,
+        replicas: options.redisReplicas ?? 0,
+      });
+      writeState(options.home, state);
+      logger.info({ nodes: state.redisCluster.nodes }, 'redis cluster started');
+    }
+  } else if (wantRedis && !(state.redis && isAlive(state.redis.pid))) {
     state.redis = await startRedis(options.home);
     writeState(options.home, state);
     logger.info({ url: state.redis.url }, 'redis started');
+  }
+  if (options.schemaRegistry && !(state.schemaRegistry && isAlive(state.schemaRegistry.pid))) {
+    state.schemaRegistry = await startSchemaRegistry(options.home, logger);
+    writeState(options.home, state);
+    logger.info({ url: state.schemaRegistry.url }, 'schema registry started');
   }
   return state;
 }
@@ -259,6 +384,8 @@ export async function servicesDown(home: string, logger: Logger): Promise<void> 
   await Promise.all([
     ...(state.kafka?.nodes ?? []).map((n) => stopProcess(n.pid)),
     ...(state.redis ? [stopProcess(state.redis.pid, 5000)] : []),
+    ...(state.redisCluster ? [stopRedisCluster(state.redisCluster)] : []),
+    ...(state.schemaRegistry ? [stopProcess(state.schemaRegistry.pid, 10_000)] : []),
   ]);
   rmSync(stateFile(home), { force: true });
   logger.child({ component: 'services' }).info('services stopped');

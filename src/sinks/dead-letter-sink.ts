@@ -1,7 +1,8 @@
 import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DeadLetter } from '../domain/records.js';
-import { errorMessage, SinkError } from '../errors.js';
+import { errorMessage, KafkaUnavailableError, SinkError } from '../errors.js';
+import { isRetriableKafkaError } from '../kafka/kafka-errors.js';
 import { LogEvents, silentLogger, type Logger } from '../logger.js';
 import { counter, defaultRegistry } from '../metrics.js';
 
@@ -222,21 +223,10 @@ function cut(text: string, maxBytes: number): string {
   );
 }
 
-/** kafkajs gives up after its own retries with a non-retriable wrapper; the cause says more. */
-function isRetriableKafkaError(err: unknown): boolean {
-  const e = err as { retriable?: boolean; cause?: { retriable?: boolean }; name?: string };
-  if (e.name === 'DeadLetterTimeout') return true;
-  return e.retriable === true || e.cause?.retriable === true;
-}
-
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new Error(`no acknowledgement within ${ms} ms`);
-      err.name = 'DeadLetterTimeout';
-      reject(err);
-    }, ms);
+    timer = setTimeout(() => reject(new KafkaUnavailableError(`no acknowledgement within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);

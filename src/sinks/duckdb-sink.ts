@@ -17,13 +17,13 @@ import type { PositionRecord } from '../domain/records.js';
 import { errorMessage, SinkError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { SinkGuard } from './sink-guard.js';
-import type { HistoryRow, TripRules, VehicleSummary, Warehouse, WriteResult } from './warehouse-sink.js';
+import { duckdbTableDdl, migrateDuckDbTable } from './duckdb-schema.js';
+import { NOTHING_WRITTEN, type Warehouse, type WriteResult } from './warehouse-sink.js';
+import type { HistoryRow, TripRules, VehicleSummary } from './warehouse-reader.js';
+import { attributesJson, checkTableName, duckdbDialect as dialect, uniqueRecords } from './warehouse-sql.js';
 import {
-  attributesJson,
-  checkTableName,
   countSql,
   DEFAULT_HISTORY_LIMIT,
-  duckdbDialect as dialect,
   historyParams,
   historySql,
   summaryParams,
@@ -31,8 +31,7 @@ import {
   toHistoryRow,
   toNumberOrNull,
   toVehicleSummary,
-  uniqueRecords,
-} from './warehouse-sql.js';
+} from './warehouse-read-sql.js';
 
 export interface DuckDbWarehouseOptions {
   /** Database file, created with its directory when missing; `:memory:` for none. */
@@ -55,7 +54,7 @@ export interface DuckDbWarehouseOptions {
  */
 const STAGE_COLUMNS = `vehicle_id VARCHAR, ts_ms DOUBLE, lat DOUBLE, lon DOUBLE, speed DOUBLE, heading DOUBLE,
   altitude DOUBLE, accuracy DOUBLE, battery DOUBLE, attributes VARCHAR, kafka_topic VARCHAR,
-  kafka_partition INTEGER, kafka_offset BIGINT, kafka_ts_ms DOUBLE`;
+  kafka_topic_id VARCHAR, kafka_partition INTEGER, kafka_offset BIGINT, kafka_ts_ms DOUBLE`;
 const STAGE_TYPES = [
   VARCHAR,
   DOUBLE,
@@ -68,6 +67,7 @@ const STAGE_TYPES = [
   DOUBLE,
   VARCHAR,
   VARCHAR,
+  VARCHAR,
   INTEGER,
   BIGINT,
   DOUBLE,
@@ -75,32 +75,11 @@ const STAGE_TYPES = [
 /** Rows per appended data chunk: DuckDB's vector size. */
 const CHUNK_ROWS = 2048;
 
-/** The positions table; the primary key is what makes re-delivered records no-ops. */
-export function duckdbTableDdl(table: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${checkTableName(table)} (
-  vehicle_id VARCHAR NOT NULL,
-  ts TIMESTAMPTZ NOT NULL,
-  lat DOUBLE NOT NULL,
-  lon DOUBLE NOT NULL,
-  speed DOUBLE,
-  heading DOUBLE,
-  altitude DOUBLE,
-  accuracy DOUBLE,
-  battery DOUBLE,
-  attributes JSON,
-  kafka_topic VARCHAR NOT NULL,
-  kafka_partition INTEGER NOT NULL,
-  kafka_offset BIGINT NOT NULL,
-  kafka_ts TIMESTAMPTZ,
-  ingested_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-  PRIMARY KEY (kafka_topic, kafka_partition, kafka_offset)
-)`;
-}
-
 /**
  * The embedded warehouse (default). Writes go through one connection, one at a time: the batch is
  * appended (DuckDB Appender, no SQL per row) to a connection-private temp table, then copied with
- * `INSERT ... ON CONFLICT DO NOTHING` in the same transaction, so records already stored are
+ * `INSERT ... ON CONFLICT DO NOTHING` in the same transaction, so records already stored (primary
+ * key: topic, topic id, partition, offset) and positions already stored (unique: vehicle, ts) are
  * skipped and counted as duplicates. Reads use a fresh connection each, so API queries neither
  * wait for nor block the writer.
  */
@@ -136,6 +115,7 @@ export class DuckDbWarehouse implements Warehouse {
         this.options.memoryLimit ? { memory_limit: this.options.memoryLimit } : {},
       );
       this.writer = await this.instance.connect();
+      await migrateDuckDbTable(this.writer, this.table, this.logger);
       await this.writer.run(duckdbTableDdl(this.table));
       await this.writer.run(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (${STAGE_COLUMNS})`);
     } catch (err) {
@@ -148,13 +128,18 @@ export class DuckDbWarehouse implements Warehouse {
     this.logger.info({ path: file, table: this.table }, 'duckdb warehouse ready');
   }
 
+  /** The open database (after `ready()`): adapters of further tables share it, DuckDB allows one process per file. */
+  get database(): DuckDBInstance | undefined {
+    return this.instance;
+  }
+
   /** The memory_limit now, bytes (grows when the primary-key index outgrows it); undefined: DuckDB's default. */
   get memoryLimitBytes(): number | undefined {
     return this.limitBytes;
   }
 
   write(batch: readonly PositionRecord[]): Promise<WriteResult> {
-    if (batch.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    if (batch.length === 0) return Promise.resolve(NOTHING_WRITTEN);
     return this.guard.serial(async () => {
       for (;;) {
         try {
@@ -199,7 +184,7 @@ export class DuckDbWarehouse implements Warehouse {
 
   private async writeOnce(batch: readonly PositionRecord[]): Promise<WriteResult> {
     const conn = this.connection();
-    const records = uniqueRecords(batch);
+    const { records, positionDuplicates: repeated } = uniqueRecords(batch);
     try {
       await conn.run('BEGIN TRANSACTION');
       await conn.run(`DELETE FROM ${this.stage}`);
@@ -218,15 +203,19 @@ export class DuckDbWarehouse implements Warehouse {
       appender.closeSync();
       const result = await conn.run(
         `INSERT INTO ${this.table} (vehicle_id, ts, lat, lon, speed, heading, altitude, accuracy, battery,
-           attributes, kafka_topic, kafka_partition, kafka_offset, kafka_ts)
+           attributes, kafka_topic, kafka_topic_id, kafka_partition, kafka_offset, kafka_ts)
          SELECT vehicle_id, ${dialect.tsFromMs('ts_ms')}, lat, lon, speed, heading, altitude, accuracy, battery,
-           CAST(attributes AS JSON), kafka_topic, kafka_partition, kafka_offset, ${dialect.tsFromMs('kafka_ts_ms')}
+           CAST(attributes AS JSON), kafka_topic, kafka_topic_id, kafka_partition, kafka_offset,
+           ${dialect.tsFromMs('kafka_ts_ms')}
          FROM ${this.stage}
          ON CONFLICT DO NOTHING`,
       );
-      await conn.run('COMMIT');
       const inserted = Number(result.rowsChanged);
-      return { inserted, duplicates: batch.length - inserted };
+      // Only when something was skipped: which of the skipped records lost to another record's
+      // position (a device retry) rather than being stored themselves before (a re-delivery).
+      const lost = inserted < records.length ? await this.positionsHeldByOthers(conn) : 0;
+      await conn.run('COMMIT');
+      return { inserted, duplicates: batch.length - inserted, positionDuplicates: repeated + lost };
     } catch (err) {
       await conn.run('ROLLBACK').catch(() => undefined);
       const error = classifyDuckDbError(err, `write of ${batch.length} records`);
@@ -236,6 +225,25 @@ export class DuckDbWarehouse implements Warehouse {
       }
       throw error;
     }
+  }
+
+  /**
+   * Staged records whose (vehicle, ts) is stored under other coordinates. Bounded to the batch's
+   * event-time range, so DuckDB's zone maps skip row groups outside it.
+   */
+  private async positionsHeldByOthers(conn: DuckDBConnection): Promise<number> {
+    const ts = dialect.tsFromMs('s.ts_ms');
+    const reader = await conn.runAndReadAll(
+      `WITH b AS (SELECT min(ts_ms) AS lo, max(ts_ms) AS hi FROM ${this.stage})
+       SELECT count(*) FROM ${this.stage} s
+       WHERE EXISTS (
+         SELECT 1 FROM ${this.table} t, b
+         WHERE t.ts BETWEEN ${dialect.tsFromMs('b.lo')} AND ${dialect.tsFromMs('b.hi')}
+           AND t.vehicle_id = s.vehicle_id AND t.ts = ${ts}
+           AND (t.kafka_offset <> s.kafka_offset OR t.kafka_partition <> s.kafka_partition
+             OR t.kafka_topic_id <> s.kafka_topic_id OR t.kafka_topic <> s.kafka_topic))`,
+    );
+    return Number(reader.getRowsJS()[0]?.[0] ?? 0);
   }
 
   async ping(): Promise<void> {
@@ -278,18 +286,9 @@ export class DuckDbWarehouse implements Warehouse {
     this.closeHandles();
   }
 
-  private async read(what: string, sql: string, params: unknown[]): Promise<unknown[][]> {
+  private read(what: string, sql: string, params: unknown[]): Promise<unknown[][]> {
     if (!this.instance) throw new SinkError(this.name, `${what} before ready()`);
-    let conn: DuckDBConnection | undefined;
-    try {
-      conn = await this.instance.connect();
-      const reader = await conn.runAndReadAll(sql, params as never[]);
-      return reader.getRowsJS() as unknown[][];
-    } catch (err) {
-      throw classifyDuckDbError(err, what);
-    } finally {
-      conn?.closeSync();
-    }
+    return readRows(this.instance, what, sql, params);
   }
 
   private connection(): DuckDBConnection {
@@ -302,6 +301,24 @@ export class DuckDbWarehouse implements Warehouse {
     this.instance?.closeSync();
     this.writer = undefined;
     this.instance = undefined;
+  }
+}
+
+/** Runs one read on a fresh connection (reads neither wait for nor block the writer). */
+export async function readRows(
+  instance: DuckDBInstance,
+  what: string,
+  sql: string,
+  params: unknown[],
+): Promise<unknown[][]> {
+  let conn: DuckDBConnection | undefined;
+  try {
+    conn = await instance.connect();
+    return (await conn.runAndReadAll(sql, params as never[])).getRowsJS() as unknown[][];
+  } catch (err) {
+    throw classifyDuckDbError(err, what);
+  } finally {
+    conn?.closeSync();
   }
 }
 
@@ -331,9 +348,10 @@ async function appendRecords(a: DuckDBAppender, records: readonly PositionRecord
       c[8]![i] = p.battery ?? null;
       c[9]![i] = attributesJson(r);
       c[10]![i] = r.topic;
-      c[11]![i] = r.partition;
-      c[12]![i] = BigInt(r.offset);
-      c[13]![i] = Math.trunc(r.kafkaTs);
+      c[11]![i] = r.topicId;
+      c[12]![i] = r.partition;
+      c[13]![i] = BigInt(r.offset);
+      c[14]![i] = Math.trunc(r.kafkaTs);
     }
     const chunk = DuckDBDataChunk.create(STAGE_TYPES, n);
     chunk.setColumns(c);

@@ -1,4 +1,4 @@
-import type { Ack } from '../topology/batch.js';
+import type { Ack } from '../stream/batch.js';
 import type { Backpressure } from './backpressure.js';
 
 /** An offset to commit: the next offset to read, i.e. last durable offset + 1. */

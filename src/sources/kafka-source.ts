@@ -3,10 +3,14 @@ import { Subject, type Observable } from 'rxjs';
 import type { ConsumerConfig } from '../config/config.js';
 import { errorMessage, KafkaUnavailableError } from '../errors.js';
 import { LogEvents, silentLogger, type Logger } from '../logger.js';
-import type { ProcessorMetrics } from '../topology/metrics.js';
+import type { ProcessorMetrics } from '../stream/processor-metrics.js';
 import { Backpressure } from './backpressure.js';
-import { CommitTracker, type TopicPartitionOffset } from './commit-tracker.js';
-import type { SourceChunk } from './source-chunk.js';
+import { CommitTracker } from './commit-tracker.js';
+import { OffsetCommitter } from './offset-committer.js';
+import { seekWhereSinkResumes, type ResumeFrom } from './resume-from.js';
+import { TopicIdentity, TopicRecreatedError } from './topic-identity.js';
+import { fetchTopicId } from '../kafka/topic-id.js';
+import type { SourceChunk } from '../stream/source-chunk.js';
 
 export interface KafkaSourceOptions {
   kafka: Kafka;
@@ -21,6 +25,10 @@ export interface KafkaSourceOptions {
   metrics?: ProcessorMetrics;
   /** kafkajs retry of the consumer (tests: fast and short). */
   retry?: RetryOptions;
+  /** Where a sink says newly assigned partitions resume (resume-from.ts). */
+  resumeFrom?: ResumeFrom;
+  /** Reads the topic's id (tests inject their own). @default fetchTopicId on `kafka` */
+  topicIdLookup?: (topic: string) => Promise<string>;
 }
 
 /** Where a partition's reading stands, as of the last fetch. */
@@ -50,12 +58,12 @@ export class KafkaSource {
   private readonly subject = new Subject<SourceChunk>();
   private readonly consumer: Consumer;
   private readonly logger: Logger;
+  private readonly identity: TopicIdentity;
   private readonly progress = new Map<number, PartitionProgress>();
   private assignment: number[] = [];
   private stopping = false;
   private paused = false;
-  private committing: Promise<void> | null = null;
-  private commitAgain = false;
+  private readonly committer: OffsetCommitter;
   private onFatal: (err: Error) => void = () => undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
@@ -66,6 +74,11 @@ export class KafkaSource {
     });
     this.tracker = new CommitTracker({ backpressure: this.backpressure });
     this.chunks$ = this.subject.asObservable();
+    this.identity = new TopicIdentity({
+      topic: options.topic,
+      lookup: options.topicIdLookup ?? ((topic) => fetchTopicId(options.kafka, topic)),
+      logger: this.logger,
+    });
     const c = options.consumer;
     this.consumer = options.kafka.consumer({
       groupId: c.groupId,
@@ -76,6 +89,13 @@ export class KafkaSource {
       maxWaitTimeInMs: c.fetchMaxWaitMs,
       maxBytesPerPartition: c.fetchMaxBytesPerPartition,
       ...(options.retry ? { retry: options.retry } : {}),
+    });
+    this.committer = new OffsetCommitter({
+      consumer: this.consumer,
+      tracker: this.tracker,
+      owned: () => this.assignment,
+      logger: this.logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     this.listen();
   }
@@ -122,20 +142,12 @@ export class KafkaSource {
 
   /** Commits whatever became durable; coalesces: at most one commit in flight. */
   requestCommit(): void {
-    if (this.committing) {
-      this.commitAgain = true;
-      return;
-    }
-    this.committing = this.commitLoop().finally(() => {
-      this.committing = null;
-    });
+    this.committer.requestCommit();
   }
 
   /** Waits for the commit in flight, then commits everything durable now. */
-  async commitNow(): Promise<void> {
-    while (this.committing) await this.committing;
-    this.requestCommit();
-    await this.committing;
+  commitNow(): Promise<void> {
+    return this.committer.commitNow();
   }
 
   /** Stops handing records downstream: pauses fetching and completes `chunks$`. Idempotent. */
@@ -169,6 +181,17 @@ export class KafkaSource {
     const max = this.options.consumer.maxPollRecords;
     const highWatermark = BigInt(batch.highWatermark);
     const canEmit = () => !this.stopping && isRunning() && !isStale() && this.subject.observed;
+    const stood = this.progress.get(partition)?.next;
+    let topicId: string;
+    try {
+      topicId = await this.identity.forBatch(stood !== undefined && BigInt(messages[0]!.offset) < stood);
+    } catch (err) {
+      if (!(err instanceof TopicRecreatedError)) throw err; // kafkajs retries the batch
+      this.logger.error({ err }, err.message);
+      this.stopFetching();
+      this.onFatal(err);
+      return;
+    }
     for (let i = 0; i < messages.length; i += max) {
       if (this.backpressure.saturated && canEmit()) await this.waitForCapacity(heartbeat);
       if (!canEmit()) return;
@@ -179,7 +202,7 @@ export class KafkaSource {
       const last = records[records.length - 1]!.offset;
       const ticket = this.tracker.openTicket(topic, partition, first, last, bytes, records.length);
       try {
-        this.subject.next({ topic, partition, records, bytes, ack: ticket });
+        this.subject.next({ topic, topicId, partition, records, bytes, ack: ticket });
       } finally {
         ticket.seal();
       }
@@ -237,33 +260,6 @@ export class KafkaSource {
     }
   }
 
-  private async commitLoop(): Promise<void> {
-    do {
-      this.commitAgain = false;
-      const owned = new Set(this.assignment);
-      const offsets = this.tracker.committable().filter((o) => owned.has(o.partition));
-      if (offsets.length === 0) return;
-      try {
-        await this.consumer.commitOffsets(offsets);
-      } catch (err) {
-        // Rebalance or coordinator move: the next commit (or the new owner) covers these offsets.
-        this.options.metrics?.commits.inc({ result: 'failed' });
-        this.logger.warn({ err: errorMessage(err), offsets }, 'offset commit failed');
-        return;
-      }
-      this.tracker.markCommitted(offsets);
-      this.recordCommit(offsets);
-    } while (this.commitAgain);
-  }
-
-  private recordCommit(offsets: readonly TopicPartitionOffset[]): void {
-    const m = this.options.metrics;
-    m?.commits.inc({ result: 'ok' });
-    for (const o of offsets)
-      m?.committedOffset.set({ topic: o.topic, partition: String(o.partition) }, Number(o.offset));
-    this.logger.debug({ event: LogEvents.offsetsCommitted, offsets }, 'offsets committed');
-  }
-
   private listen(): void {
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
@@ -271,7 +267,18 @@ export class KafkaSource {
       this.assignment = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       // Partitions kept across the rebalance continue after what is already in flight (kafkajs
       // would go back to the last commit); revoked ones are left to their new owner.
-      for (const resume of this.tracker.retain(topic, this.assignment)) this.consumer.seek(resume);
+      const kept = this.tracker.retain(topic, this.assignment);
+      for (const resume of kept) this.consumer.seek(resume);
+      const sink = this.options.resumeFrom;
+      const reading = this.identity.refresh();
+      if (sink) {
+        const current = () => this.assignment;
+        reading.then(
+          (topicId) =>
+            seekWhereSinkResumes(this.consumer, sink, { topic, topicId }, kept, current, this.logger),
+          () => undefined, // logged; the next batch reads the id again (or stops on a re-created topic)
+        );
+      }
       for (const p of this.progress.keys()) if (!this.assignment.includes(p)) this.progress.delete(p);
       this.options.metrics?.rebalances.inc();
       this.logger.info(
@@ -287,10 +294,10 @@ export class KafkaSource {
     this.consumer.on(events.CRASH, ({ payload }) => {
       this.assignment = [];
       if (payload.restart) {
-        this.logger.warn({ err: errorMessage(payload.error) }, 'consumer crashed; kafkajs restarts it');
+        this.logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
         return;
       }
-      this.logger.error({ err: errorMessage(payload.error) }, 'consumer crashed and will not restart');
+      this.logger.error({ err: payload.error }, 'consumer crashed and will not restart');
       this.onFatal(payload.error);
     });
   }

@@ -15,6 +15,18 @@ export interface UpsertResult {
   applied: number;
   /** Records older than (or equal to) what the table already held: ignored. */
   ignored: number;
+  /**
+   * Only when asked (`{ current: true }`): the records that are their vehicle's state after this
+   * call — applied now, or the very record (same partition and offset) the table already held —
+   * and the `updatedAt` their states carry. What a changelog of the table must log. `states`, when
+   * the adapter has them: each record's state JSON as stored (`states[i]` is `records[i]`'s).
+   */
+  current?: { records: readonly PositionRecord[]; updatedAt: number; states?: readonly string[] };
+}
+
+export interface UpsertOptions {
+  /** Report the records that are now current (`UpsertResult.current`). @default false */
+  current?: boolean;
 }
 
 export interface NearbyResult {
@@ -51,7 +63,7 @@ export type StateChange = VehicleState;
  */
 export interface LatestStateTable {
   /** Applies a batch in one round trip; resolves when the table holds it. */
-  upsert(batch: readonly PositionRecord[]): Promise<UpsertResult>;
+  upsert(batch: readonly PositionRecord[], options?: UpsertOptions): Promise<UpsertResult>;
   get(vehicleId: string): Promise<VehicleState | null>;
   getMany(vehicleIds: readonly string[]): Promise<(VehicleState | null)[]>;
   /** Vehicles within `radiusM` of a point, nearest first. */
@@ -63,6 +75,11 @@ export interface LatestStateTable {
   count(): Promise<number>;
   /** Live changes (Redis pub/sub). Returns an unsubscribe function. */
   subscribe(onChange: (change: StateChange) => void): Promise<() => Promise<void>>;
+  /**
+   * Checks the stored layout against the topic (Redis: one shard per partition) and marks an
+   * empty table; rejects, naming the command to run, when the table must be rebuilt first.
+   */
+  verifyLayout?(): Promise<void>;
   /** Removes every key of this table (its prefix only). */
   clear(): Promise<void>;
   ping(): Promise<void>;

@@ -1,17 +1,9 @@
-import type { Redis } from 'ioredis';
 import { EARTH_RADIUS_M, inBox, type BoundingBox } from '../domain/geo.js';
 import { VEHICLE_ID_PATTERN } from '../domain/position.js';
 import { ValidationError } from '../errors.js';
 import type { ListQuery } from './latest-state-table.js';
-
-/** The table's key names (all under its prefix). */
-export interface StateKeys {
-  states: string;
-  versions: string;
-  geo: string;
-  seen: string;
-  ids: string;
-}
+import type { RedisClient } from './redis-connection.js';
+import type { ShardKeys } from './shard-keys.js';
 
 export interface IdPage {
   ids: string[];
@@ -36,23 +28,42 @@ export function decodeCursor(cursor: string): string {
 }
 
 /**
- * One page of vehicle ids ordered by id. Without filters it walks the `ids` ZSET by lex range
- * (O(log n + page)). With filters it first finds every match (GEOSEARCH BYBOX for the box,
- * `seen` scores for the age), because the page needs `total`: O(matches), fine for tens of
- * thousands of vehicles.
+ * One page of vehicle ids ordered by id, over every shard. The cursor is the last id of the page,
+ * so it needs no per-shard position: each shard continues after that id, and the merge of every
+ * shard's next `limit + 1` ids in id order is the next page (stable under concurrent inserts).
+ * Without filters each shard walks its `ids` ZSET by lex range (O(log n + page)). With filters every
+ * match is found first (GEOSEARCH BYBOX, `seen` scores), because the page needs `total`.
  */
-export async function listVehicles(redis: Redis, keys: StateKeys, query: ListQuery): Promise<IdPage> {
+export async function listVehicles(
+  redis: RedisClient,
+  shards: readonly ShardKeys[],
+  query: ListQuery,
+): Promise<IdPage> {
   const limit = Math.max(1, Math.min(Math.trunc(query.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE));
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   if (query.bbox === undefined && query.maxAgeMs === undefined) {
-    const [total, ids] = await Promise.all([
-      redis.zcard(keys.ids),
-      redis.zrange(keys.ids, after === undefined ? '-' : `(${after}`, '+', 'BYLEX', 'LIMIT', 0, limit + 1),
-    ]);
+    const perShard = await Promise.all(
+      shards.map((keys) =>
+        Promise.all([
+          redis.zcard(keys.ids),
+          redis.zrange(
+            keys.ids,
+            after === undefined ? '-' : `(${after}`,
+            '+',
+            'BYLEX',
+            'LIMIT',
+            0,
+            limit + 1,
+          ),
+        ]),
+      ),
+    );
+    const ids = perShard.flatMap(([, page]) => page).sort();
+    const total = perShard.reduce((sum, [n]) => sum + n, 0);
     const page = ids.slice(0, limit);
     return { ids: page, nextCursor: ids.length > limit ? encodeCursor(page.at(-1)!) : null, total };
   }
-  const matches = await matchingIds(redis, keys, query);
+  const matches = (await Promise.all(shards.map((keys) => matchingIds(redis, keys, query)))).flat();
   matches.sort();
   const start = after === undefined ? 0 : firstAfter(matches, after);
   const page = matches.slice(start, start + limit);
@@ -60,7 +71,7 @@ export async function listVehicles(redis: Redis, keys: StateKeys, query: ListQue
   return { ids: page, nextCursor: more ? encodeCursor(page.at(-1)!) : null, total: matches.length };
 }
 
-async function matchingIds(redis: Redis, keys: StateKeys, query: ListQuery): Promise<string[]> {
+async function matchingIds(redis: RedisClient, keys: ShardKeys, query: ListQuery): Promise<string[]> {
   const minTs = query.maxAgeMs === undefined ? undefined : (query.now ?? Date.now()) - query.maxAgeMs;
   if (query.bbox === undefined) {
     return redis.zrange(keys.seen, minTs!, '+inf', 'BYSCORE');
@@ -78,7 +89,7 @@ const M_PER_DEG = (Math.PI / 180) * EARTH_RADIUS_M;
  * latitude), so a box wide enough at the latitude nearest the equator covers the whole lat/lon
  * box; the exact test then runs on the returned coordinates.
  */
-async function idsInBox(redis: Redis, geoKey: string, box: BoundingBox): Promise<string[]> {
+async function idsInBox(redis: RedisClient, geoKey: string, box: BoundingBox): Promise<string[]> {
   const centreLat = (box.minLat + box.maxLat) / 2;
   const centreLon = (box.minLon + box.maxLon) / 2;
   const nearestEquator =

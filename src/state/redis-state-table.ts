@@ -1,8 +1,7 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { VEHICLE_ID_PATTERN } from '../domain/position.js';
 import type { PositionRecord } from '../domain/records.js';
-import { SinkError } from '../errors.js';
+import { partitionForKey } from '../kafka/partitioner.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { defaultRegistry } from '../metrics.js';
 import type {
@@ -11,68 +10,77 @@ import type {
   ListQuery,
   NearbyResult,
   StateChange,
+  UpsertOptions,
   UpsertResult,
   VehicleState,
 } from './latest-state-table.js';
-import { clampGeoLat, listVehicles, type StateKeys } from './list-vehicles.js';
-import { newestPerVehicle } from './newest-per-vehicle.js';
-import { createRedisConnection, redisError, type RedisConnectionOptions } from './redis-connection.js';
+import { listVehicles } from './list-vehicles.js';
+import {
+  createRedisConnection,
+  isCluster,
+  redisError,
+  scanKeys,
+  type RedisClient,
+  type RedisConnectionOptions,
+  type RedisTarget,
+} from './redis-connection.js';
+import { fetchStates, nearbyAcrossShards, staleAcrossShards } from './shard-reads.js';
+import { layoutKey, shardKeys, type ShardKeys } from './shard-keys.js';
 import { stateMetrics, type StateMetrics } from './state-metrics.js';
 import { StateSubscriptions } from './state-subscriptions.js';
-import { parseState } from './state-hash.js';
-import { encodeRecord, MAX_CHUNK_RECORDS, UPSERT_LUA } from './upsert-script.js';
+import type { StateFeed } from './state-feed.js';
+import { RedisStateFeed } from './redis-state-feed.js';
+import { parseState } from './state-json.js';
+import { inspectLayout, layoutProblem, type TableLayout } from './table-layout.js';
+import { MAX_CHUNK_RECORDS, UPSERT_LUA } from './upsert-script.js';
+import { upsertShards } from './shard-upsert.js';
 
-export interface RedisStateTableOptions extends RedisConnectionOptions {
-  /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
-  url: string;
-  /** Prefix of every key (and of the changes channel), e.g. `fleet:`. */
+export interface RedisStateTableOptions extends RedisConnectionOptions, RedisTarget {
+  /** Prefix of every key (and of the change channels), e.g. `fleet:`. */
   prefix: string;
+  /**
+   * The topic's partition count: the number of shards. A function is called once, on first use
+   * (the composition root passes one that reads the topic metadata).
+   */
+  partitions: number | (() => Promise<number>);
   logger?: Logger;
   /** @default defaultRegistry */
   registry?: Registry;
-  /** Pub/sub channel for changes. @default `<prefix>changes` */
-  channel?: string;
   /** Records per Lua call; the calls of one batch are pipelined. @default 1000, at most 2000 */
   chunkSize?: number;
   /** Processing-time clock for `updatedAt` (epoch ms). @default Date.now */
   now?: () => number;
 }
 
-interface UpsertCommander {
-  upsertLatest(numKeys: number, args: string[]): unknown;
-}
-
 const MAX_NEARBY = 1000;
 
 /**
- * The Redis latest-state table. Keys under `prefix`: `states` (HASH id → state JSON), `versions`
- * (HASH id → `partition:offset`), `geo` (GEO set),
- * `seen` (ZSET, score = event ts), `ids` (ZSET, score 0, for id-ordered pages); changes are
- * published on `<prefix>changes`. See the README, section Latest-state table.
+ * The Redis latest-state table, sharded by Kafka partition (docs/state.md). Shard `p` holds the
+ * vehicles whose key the producer's partitioner puts in partition `p`, under keys tagged `{p<p>}`
+ * (see `shard-keys.ts`): `states` (HASH id → state JSON), `versions` (HASH id → `partition:offset`),
+ * `geo` (GEO set), `seen` (ZSET, score = event ts), `ids` (ZSET, score 0, for id-ordered pages),
+ * and the channel `changes`. Reads by id go to one shard; list, nearby and stale fan out to every
+ * shard in parallel and merge. Works on one Redis and on a Redis Cluster alike.
  */
 export class RedisStateTable implements LatestStateTable {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly prefix: string;
-  private readonly keys: StateKeys;
-  private readonly channel: string;
   private readonly chunkSize: number;
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly subscriptions: StateSubscriptions;
+  private readonly connectAs: (name: string) => RedisClient;
+  private feed: RedisStateFeed | undefined;
   private readonly metrics: StateMetrics;
+  private readonly sharded: '0' | '1';
+  private readonly partitionsOption: RedisStateTableOptions['partitions'];
+  private shardsPromise: Promise<ShardKeys[]> | undefined;
+  private shards: ShardKeys[] = [];
 
   constructor(options: RedisStateTableOptions) {
-    const { prefix } = options;
-    this.prefix = prefix;
+    this.prefix = options.prefix;
+    this.partitionsOption = options.partitions;
     this.logger = (options.logger ?? silentLogger).child({ component: 'redis-state-table' });
-    this.keys = {
-      states: `${prefix}states`,
-      versions: `${prefix}versions`,
-      geo: `${prefix}geo`,
-      seen: `${prefix}seen`,
-      ids: `${prefix}ids`,
-    };
-    this.channel = options.channel ?? `${prefix}changes`;
     this.chunkSize = Math.max(1, Math.min(options.chunkSize ?? 1000, MAX_CHUNK_RECORDS));
     this.now = options.now ?? Date.now;
     const connection: RedisConnectionOptions = {
@@ -82,58 +90,90 @@ export class RedisStateTable implements LatestStateTable {
         ? { maxReconnectDelayMs: options.maxReconnectDelayMs }
         : {}),
     };
-    this.client = createRedisConnection(options.url, this.logger, {
+    const target: RedisTarget = { url: options.url, clusterNodes: options.clusterNodes ?? [] };
+    this.client = createRedisConnection(target, this.logger, {
       ...connection,
       connectionName: 'fleet-state',
     });
+    this.sharded = isCluster(this.client) ? '1' : '0';
     this.client.defineCommand('upsertLatest', { lua: UPSERT_LUA });
+    this.connectAs = (name) =>
+      createRedisConnection(target, this.logger, { ...connection, connectionName: name });
     this.subscriptions = new StateSubscriptions(
-      () =>
-        createRedisConnection(options.url, this.logger, { ...connection, connectionName: 'fleet-state-sub' }),
-      this.channel,
+      () => this.connectAs('fleet-state-sub'),
+      async () => (await this.allShards()).map((keys) => keys.channel),
       this.logger,
     );
     this.metrics = stateMetrics(options.registry ?? defaultRegistry);
   }
 
-  async upsert(batch: readonly PositionRecord[]): Promise<UpsertResult> {
+  /** The shard count (the topic's partition count), resolved on first use. */
+  async partitions(): Promise<number> {
+    return (await this.allShards()).length;
+  }
+
+  /** What the stored table holds compared with the topic's partition count. */
+  async layout(): Promise<TableLayout> {
+    const partitions = await this.partitions();
+    return this.read('layout', () => inspectLayout(this.client, this.prefix, partitions));
+  }
+
+  /**
+   * Fails (naming the command to run) unless the table is empty or sharded for the topic's
+   * partition count; marks an empty table with that count.
+   */
+  async verifyLayout(): Promise<void> {
+    const layout = await this.layout();
+    const problem = layoutProblem(layout, this.prefix);
+    if (problem) throw problem;
+    if (layout.kind === 'empty') await this.markLayout();
+  }
+
+  /** Records the partition count the table is sharded for (`fleet replay --rebuild` after a clear). */
+  async markLayout(): Promise<void> {
+    const partitions = await this.partitions();
+    await this.read('layout', () => this.client.set(layoutKey(this.prefix), String(partitions)));
+  }
+
+  async upsert(batch: readonly PositionRecord[], options: UpsertOptions = {}): Promise<UpsertResult> {
     if (batch.length === 0) return { applied: 0, ignored: 0 };
+    const shards = await this.allShards();
     const stop = this.metrics.upsertSeconds.startTimer();
-    const records = newestPerVehicle(batch);
-    const pipeline = this.client.pipeline();
     const updatedAt = this.now();
-    for (let start = 0; start < records.length; start += this.chunkSize) {
-      const chunk = records.slice(start, start + this.chunkSize);
-      let fields = '';
-      for (const record of chunk) {
-        storableId(record);
-        fields += encodeRecord(record, updatedAt);
-      }
-      (pipeline as ChainableCommander & UpsertCommander).upsertLatest(5, [
-        this.keys.geo,
-        this.keys.seen,
-        this.keys.ids,
-        this.keys.states,
-        this.keys.versions,
-        this.channel,
-        fields,
-      ]);
-    }
-    const applied = (await this.exec('upsert', pipeline)).reduce<number>((sum, n) => sum + Number(n), 0);
+    const { applied, current, states } = await upsertShards(
+      this.client,
+      shards,
+      batch,
+      {
+        chunkSize: this.chunkSize,
+        updatedAt,
+        sharded: this.sharded === '1',
+        current: options.current ?? false,
+      },
+      (pipelines) => Promise.all(pipelines.map((p) => this.exec('upsert', p))),
+    );
     stop();
     const ignored = batch.length - applied;
     this.metrics.records.inc({ outcome: 'applied' }, applied);
     if (ignored > 0) this.metrics.records.inc({ outcome: 'ignored' }, ignored);
-    return { applied, ignored };
+    return options.current
+      ? { applied, ignored, current: { records: current, updatedAt, states } }
+      : { applied, ignored };
   }
 
   async get(vehicleId: string): Promise<VehicleState | null> {
-    return this.read('get', async () => parseState(await this.client.hget(this.keys.states, vehicleId)));
+    return this.read('get', async () => {
+      const keys = await this.shardOfId(vehicleId);
+      return parseState(await this.client.hget(keys.states, vehicleId));
+    });
   }
 
   async getMany(vehicleIds: readonly string[]): Promise<(VehicleState | null)[]> {
     if (vehicleIds.length === 0) return [];
-    return this.read('getMany', () => this.fetchStates(vehicleIds));
+    return this.read('getMany', async () => {
+      await this.allShards();
+      return fetchStates(this.client, this.shardOf, vehicleIds);
+    });
   }
 
   async nearby(query: {
@@ -143,71 +183,49 @@ export class RedisStateTable implements LatestStateTable {
     limit?: number;
   }): Promise<NearbyResult[]> {
     const limit = Math.max(1, Math.min(query.limit ?? 50, MAX_NEARBY));
-    return this.read('nearby', async () => {
-      const hits = (await this.client.call(
-        'GEOSEARCH',
-        this.keys.geo,
-        'FROMLONLAT',
-        query.lon,
-        clampGeoLat(query.lat),
-        'BYRADIUS',
-        query.radiusM,
-        'm',
-        'ASC',
-        'COUNT',
-        limit,
-        'WITHDIST',
-      )) as [string, string][];
-      const states = await this.fetchStates(hits.map(([id]) => id));
-      const out: NearbyResult[] = [];
-      hits.forEach(([, dist], i) => {
-        const vehicle = states[i];
-        if (vehicle) out.push({ vehicle, distanceM: Number(dist) });
-      });
-      return out;
-    });
+    return this.read('nearby', async () =>
+      nearbyAcrossShards(this.client, await this.allShards(), this.shardOf, { ...query, limit }),
+    );
   }
 
   async list(query: ListQuery = {}): Promise<ListPage> {
     return this.read('list', async () => {
-      const page = await listVehicles(this.client, this.keys, query);
-      const states = await this.fetchStates(page.ids);
+      const page = await listVehicles(this.client, await this.allShards(), query);
+      const states = await fetchStates(this.client, this.shardOf, page.ids);
       return { vehicles: states.filter((s) => s !== null), nextCursor: page.nextCursor, total: page.total };
     });
   }
 
   async stale(olderThan: number, limit = 100): Promise<VehicleState[]> {
-    return this.read('stale', async () => {
-      const ids = await this.client.zrange(
-        this.keys.seen,
-        '-inf',
-        `(${olderThan}`,
-        'BYSCORE',
-        'LIMIT',
-        0,
-        limit,
-      );
-      return (await this.fetchStates(ids)).filter((s) => s !== null);
-    });
+    return this.read('stale', async () =>
+      staleAcrossShards(this.client, await this.allShards(), this.shardOf, olderThan, limit),
+    );
   }
 
   async count(): Promise<number> {
-    return this.read('count', () => this.client.zcard(this.keys.ids));
+    return this.read('count', async () => {
+      const counts = await Promise.all((await this.allShards()).map((keys) => this.client.zcard(keys.ids)));
+      return counts.reduce((sum, n) => sum + n, 0);
+    });
   }
 
   subscribe(onChange: (change: StateChange) => void): Promise<() => Promise<void>> {
     return this.subscriptions.add(onChange);
   }
 
+  /** The change feed with its losses, and a scan (an in-memory replica's source), on its own connection. */
+  stateFeed(): StateFeed {
+    const connect = () => this.connectAs('fleet-state-feed');
+    return (this.feed ??= new RedisStateFeed(connect, this.client, () => this.allShards(), this.logger));
+  }
+
+  /** Removes every key under the prefix: every shard (of any partition count), old-layout keys too. */
   async clear(): Promise<void> {
     const pattern = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     try {
-      let cursor = '0';
-      do {
-        const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (found.length > 0) await this.client.unlink(...found);
-        cursor = next;
-      } while (cursor !== '0');
+      const keys = await scanKeys(this.client, pattern);
+      // One UNLINK per key: on a cluster the keys sit in different slots.
+      await Promise.all(keys.map((key) => this.client.unlink(key)));
     } catch (err) {
       throw redisError('clear', err);
     }
@@ -218,15 +236,34 @@ export class RedisStateTable implements LatestStateTable {
   }
 
   async close(): Promise<void> {
+    await this.feed?.close();
     await this.subscriptions.close();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  /** One HMGET of the state JSONs: one command for any number of vehicles. */
-  private async fetchStates(ids: readonly string[]): Promise<(VehicleState | null)[]> {
-    if (ids.length === 0) return [];
-    const states = await this.client.hmget(this.keys.states, ...ids);
-    return states.map((s) => parseState(s));
+  private readonly shardOf = (vehicleId: string): ShardKeys =>
+    this.shards[partitionForKey(vehicleId, this.shards.length)]!;
+
+  private async shardOfId(vehicleId: string): Promise<ShardKeys> {
+    await this.allShards();
+    return this.shardOf(vehicleId);
+  }
+
+  /** Resolves the partition count once; a failed lookup is retried on the next call. */
+  private allShards(): Promise<ShardKeys[]> {
+    if (this.shardsPromise === undefined) {
+      const option = this.partitionsOption;
+      const pending = (typeof option === 'number' ? Promise.resolve(option) : option()).then((n) => {
+        if (!Number.isInteger(n) || n < 1) throw new RangeError(`partition count must be >= 1, got ${n}`);
+        this.shards = Array.from({ length: n }, (_, p) => shardKeys(this.prefix, p));
+        return this.shards;
+      });
+      this.shardsPromise = pending;
+      pending.catch(() => {
+        if (this.shardsPromise === pending) this.shardsPromise = undefined;
+      });
+    }
+    return this.shardsPromise;
   }
 
   private async exec(operation: string, pipeline: ChainableCommander): Promise<unknown[]> {
@@ -257,15 +294,4 @@ export class RedisStateTable implements LatestStateTable {
 
 export function createRedisStateTable(options: RedisStateTableOptions): RedisStateTable {
   return new RedisStateTable(options);
-}
-
-/** Ids become key suffixes, GEO members and hand-built JSON: only the validated alphabet is safe. */
-function storableId(record: PositionRecord): string {
-  const id = record.position.vehicleId;
-  if (!VEHICLE_ID_PATTERN.test(id)) {
-    throw new SinkError('redis', `vehicle id ${JSON.stringify(id.slice(0, 64))} is not storable`, {
-      retriable: false,
-    });
-  }
-  return id;
 }

@@ -1,26 +1,27 @@
-import type { Redis } from 'ioredis';
-import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { StateChange } from './latest-state-table.js';
-import { redisError } from './redis-connection.js';
-import { parseChanges } from './state-hash.js';
+import { isCluster, redisError, type RedisClient } from './redis-connection.js';
+import { parseChanges } from './state-json.js';
 
 type Listener = (change: StateChange) => void;
 
 /**
- * Live subscribers of the changes channel, multiplexed over one dedicated subscriber connection
- * (a subscribed connection can run no other command). Subscribes with the first listener,
- * unsubscribes after the last; ioredis resubscribes by itself after a reconnect.
+ * Live subscribers of every shard's changes channel, multiplexed over one dedicated subscriber
+ * connection (a subscribed connection can run no other command). On a cluster each shard channel
+ * is SSUBSCRIBEd on its own (a sharded subscription must stay within one slot) and ioredis routes
+ * it to the primary that owns the slot. Subscribes with the first listener, unsubscribes after the
+ * last; ioredis resubscribes by itself after a reconnect or a failover.
  */
 export class StateSubscriptions {
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
+  private channelSet: Set<string> | undefined;
   /** Wrapped so the same function can be added twice and removed once. */
   private readonly listeners = new Set<{ listener: Listener }>();
   private subscribed: Promise<void> | undefined;
 
   constructor(
-    private readonly connect: () => Redis,
-    private readonly channel: string,
+    private readonly connect: () => RedisClient,
+    private readonly channels: () => Promise<readonly string[]>,
     private readonly logger: Logger,
   ) {}
 
@@ -53,7 +54,11 @@ export class StateSubscriptions {
   private ensureSubscribed(): Promise<void> {
     if (this.subscribed === undefined) {
       const connection = (this.connection ??= this.open());
-      const pending = connection.subscribe(this.channel).then(() => undefined);
+      const pending = this.channels().then(async (channels) => {
+        this.channelSet = new Set(channels);
+        if (isCluster(connection)) await Promise.all(channels.map((c) => connection.ssubscribe(c)));
+        else await connection.subscribe(...channels);
+      });
       this.subscribed = pending;
       pending.catch(() => {
         if (this.subscribed === pending) this.subscribed = undefined;
@@ -65,21 +70,26 @@ export class StateSubscriptions {
   private async unsubscribe(): Promise<void> {
     if (this.subscribed === undefined || this.connection === undefined) return;
     this.subscribed = undefined;
+    const connection = this.connection;
+    const channels = [...(this.channelSet ?? [])];
     // Sent at once, so it is ordered before any SUBSCRIBE a later `add` issues.
-    await this.connection.unsubscribe(this.channel).catch((err: unknown) => {
-      this.logger.warn({ err: errorMessage(err) }, 'unsubscribe from state changes failed');
+    const done = isCluster(connection)
+      ? Promise.all(channels.map((c) => connection.sunsubscribe(c)))
+      : connection.unsubscribe(...channels);
+    await done.catch((err: unknown) => {
+      this.logger.warn({ err }, 'unsubscribe from state changes failed');
     });
   }
 
-  private open(): Redis {
+  private open(): RedisClient {
     const connection = this.connect();
-    connection.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
+    const onMessage = (channel: string, message: string) => {
+      if (!this.channelSet?.has(channel)) return;
       let changes: StateChange[];
       try {
         changes = parseChanges(message);
       } catch (err) {
-        this.logger.warn({ err: errorMessage(err) }, 'unparsable state change message');
+        this.logger.warn({ err: err }, 'unparsable state change message');
         return;
       }
       for (const change of changes) {
@@ -87,11 +97,12 @@ export class StateSubscriptions {
           try {
             listener(change);
           } catch (err) {
-            this.logger.error({ err: errorMessage(err) }, 'state change listener threw');
+            this.logger.error({ err: err }, 'state change listener threw');
           }
         }
       }
-    });
+    };
+    connection.on(isCluster(connection) ? 'smessage' : 'message', onMessage);
     return connection;
   }
 }

@@ -10,11 +10,18 @@ export const MAX_CHUNK_RECORDS = 2000;
  * The forward-only upsert, one call per chunk of records. Kept as a TS constant (not a .lua file)
  * so the build needs no asset copying; ioredis sends it with EVAL once per connection, then EVALSHA.
  *
- * KEYS: [geo, seen, ids, states, versions]
- * ARGV: [channel, fields]: `fields` packs RECORD_STRIDE flat fields per record (see
+ * KEYS: [geo, seen, ids, states, versions], all of one shard (one hash tag, so one cluster slot)
+ * ARGV: [channel, fields, sharded, current]: `sharded` = '1' publishes with SPUBLISH (sharded
+ * pub/sub, the only kind whose subscribers a cluster node can count and reach from its own slot),
+ * else PUBLISH. `current` = '1' returns `{applied, i…}` instead of `applied`: the 1-based chunk
+ * indices of the records that are the vehicle's state after the call — applied now, or the very
+ * record (same partition and offset) the table already held. The changelog needs the second kind:
+ * a record applied before a crash but whose changelog write was never acknowledged is read again
+ * and must be logged then, though the table no longer moves.
+ * `fields` packs RECORD_STRIDE flat fields per record (see
  * `encodeRecord`), each cut out with a plain `string.find` for the next separator.
  *
- * Whole-table keys, not a key per vehicle: `states` (HASH id → state JSON, built by the client:
+ * Whole-shard keys, not a key per vehicle: `states` (HASH id → state JSON, built by the client:
  * stored, published and returned by reads as is), `seen` (ZSET id → event ts, which is also the
  * version's ts), `versions` (HASH id → `partition:offset`, consulted only on equal ts). So a chunk
  * costs a fixed handful of commands — one ZMSCORE reads every current ts, one HSET per hash
@@ -28,7 +35,7 @@ export const MAX_CHUNK_RECORDS = 2000;
  * array of the applied states, in order.
  */
 export const UPSERT_LUA = `
-local channel, s = ARGV[1], ARGV[2]
+local channel, s, sharded, wantCurrent = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4] == '1'
 local find, sub = string.find, string.sub
 local S = ${RECORD_STRIDE}
 -- Cut every field out before writing anything: a malformed argument must not leave half a chunk.
@@ -45,12 +52,17 @@ if n < 1 or nf % S ~= 0 or pos ~= len + 1 then return redis.error_reply('upsert:
 local ids = {}
 for i = 1, n do ids[i] = F[(i - 1) * S + 1] end
 local current = redis.call('ZMSCORE', KEYS[2], unpack(ids))
-local publish = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+local publish
+if sharded then
+  publish = redis.call('PUBSUB', 'SHARDNUMSUB', channel)[2] > 0
+else
+  publish = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+end
 -- Versions decided earlier in this chunk (a vehicle may occur more than once).
 local latestTs, latestVersion = {}, {}
 local states, versions, geo, seen, new, changes = {}, {}, {}, {}, {}, {}
 local nst, nv, ng, ns, nn = 0, 0, 0, 0, 0
-local applied = 0
+local applied, held, nh = 0, {}, 0
 for i = 1, n do
   local b = (i - 1) * S
   local id, ts, part, off = F[b + 1], F[b + 2], F[b + 3], F[b + 4]
@@ -75,6 +87,10 @@ for i = 1, n do
         apply = #off > #coff
       else
         apply = off > coff
+        if off == coff and wantCurrent then
+          nh = nh + 1
+          held[nh] = i
+        end
       end
     end
   end
@@ -102,6 +118,10 @@ for i = 1, n do
     ns = ns + 2
     applied = applied + 1
     if publish then changes[applied] = state end
+    if wantCurrent then
+      nh = nh + 1
+      held[nh] = i
+    end
   end
 end
 if applied > 0 then
@@ -110,8 +130,9 @@ if applied > 0 then
   redis.call('GEOADD', KEYS[1], unpack(geo))
   redis.call('ZADD', KEYS[2], unpack(seen))
   if nn > 0 then redis.call('ZADD', KEYS[3], unpack(new)) end
-  if publish then redis.call('PUBLISH', channel, '[' .. table.concat(changes, ',') .. ']') end
+  if publish then redis.call(sharded and 'SPUBLISH' or 'PUBLISH', channel, '[' .. table.concat(changes, ',') .. ']') end
 end
+if wantCurrent then return {applied, unpack(held, 1, nh)} end
 return applied
 `;
 
@@ -136,10 +157,15 @@ export function stateJson(record: PositionRecord, updatedAt: number): string {
  * them: id, ts, partition, offset, GEO longitude, GEO latitude (clamped), state JSON. A chunk
  * travels as ONE argument (the concatenation): per-argument client and server overhead dominated
  * when every field was its own argument. No field can contain 0x1f: ids are validated, numbers are
- * plain, and JSON escapes control characters.
+ * plain, and JSON escapes control characters. `state` is the record's `stateJson`, when the caller
+ * built it already (the changelog logs the same text: built once, not twice).
  */
-export function encodeRecord(record: PositionRecord, updatedAt: number): string {
+export function encodeRecord(
+  record: PositionRecord,
+  updatedAt: number,
+  state: string = stateJson(record, updatedAt),
+): string {
   const p = record.position;
   // GEO cannot index the polar caps: the index is clamped there, the state keeps the exact latitude.
-  return `${p.vehicleId}\x1f${p.ts}\x1f${record.partition}\x1f${record.offset}\x1f${p.lon}\x1f${clampGeoLat(p.lat)}\x1f${stateJson(record, updatedAt)}\x1f`;
+  return `${p.vehicleId}\x1f${p.ts}\x1f${record.partition}\x1f${record.offset}\x1f${p.lon}\x1f${clampGeoLat(p.lat)}\x1f${state}\x1f`;
 }

@@ -1,11 +1,13 @@
-import { map, share, type Observable, type OperatorFunction } from 'rxjs';
+import { map, type OperatorFunction } from 'rxjs';
+import { decodeAvroPosition, type WriterLookup } from '../domain/avro-codec.js';
 import { codecFor as defaultCodecFor, type PositionCodec } from '../domain/codec.js';
+import { isFramed } from '../domain/confluent-frame.js';
 import type { TimeBounds } from '../domain/position.js';
 import type { DeadLetter, PositionRecord } from '../domain/records.js';
-import { ValidationError } from '../errors.js';
-import type { RawRecord, SourceChunk } from '../sources/source-chunk.js';
-import type { Batch } from './batch.js';
-import type { ProcessorMetrics } from './metrics.js';
+import { DecodeError, errorMessage, ValidationError } from '../errors.js';
+import type { RawRecord, SourceChunk } from '../stream/source-chunk.js';
+import type { Batch } from '../stream/batch.js';
+import type { ProcessorMetrics } from '../stream/processor-metrics.js';
 
 /** A chunk split into what decoded into valid positions and what goes to the dead-letter queue. */
 export interface DecodedChunk {
@@ -20,6 +22,11 @@ export interface DecodeOptions {
   bounds?: Omit<TimeBounds, 'now'>;
   /** Clock for the event-time bounds. @default Date.now */
   now?: () => number;
+  /**
+   * Writer schemas of Avro (Confluent-framed) records, loaded by `loadWriterSchemas` before the
+   * chunk gets here. Absent: Avro records are dead-lettered (no SCHEMA_REGISTRY_URL).
+   */
+  writerSchemas?: { readonly lookup: WriterLookup };
   /** Counts invalid records by error class. */
   metrics?: Pick<ProcessorMetrics, 'invalidRecords'>;
 }
@@ -31,14 +38,22 @@ export const deadLetterBytes = (letter: DeadLetter): number =>
 /** Size of a valid record for byte-bounded windows. */
 export const positionRecordBytes = (record: PositionRecord): number => record.bytes;
 
+const noRegistry: WriterLookup = (id) => {
+  throw new DecodeError(
+    `Avro record (schema id ${id}) but no schema registry is configured (SCHEMA_REGISTRY_URL)`,
+  );
+};
+
 /**
- * Decodes and validates every record of a chunk with the codec its `content-type` header names.
+ * Decodes and validates every record of a chunk: Confluent-framed Avro when its first byte is the
+ * magic byte 0 (JSON never starts so), otherwise with the codec its `content-type` header names.
  * Records that are not positions, break the schema, or whose key is not their `vehicleId` become
  * dead letters with the reason; nothing is dropped and nothing throws.
  */
 export function decodePositions(options: DecodeOptions = {}): OperatorFunction<SourceChunk, DecodedChunk> {
   const codecFor = options.codecFor ?? defaultCodecFor;
   const now = options.now ?? Date.now;
+  const lookup = options.writerSchemas?.lookup ?? noRegistry;
   return map((chunk) => {
     const bounds: TimeBounds = { ...options.bounds, now: now() };
     const valid: PositionRecord[] = [];
@@ -47,7 +62,10 @@ export function decodePositions(options: DecodeOptions = {}): OperatorFunction<S
     let invalidBytes = 0;
     for (const record of chunk.records) {
       try {
-        const position = codecFor(header(record, 'content-type')).decode(record.value, bounds);
+        const value = record.value;
+        const position = isFramed(value)
+          ? decodeAvroPosition(value, lookup, bounds)
+          : codecFor(header(record, 'content-type')).decode(value, bounds);
         if (record.key !== null && record.key.toString('latin1') !== position.vehicleId) {
           throw new ValidationError([
             {
@@ -59,6 +77,7 @@ export function decodePositions(options: DecodeOptions = {}): OperatorFunction<S
         const bytes = record.value!.length;
         valid.push({
           topic: chunk.topic,
+          topicId: chunk.topicId,
           partition: chunk.partition,
           offset: record.offset,
           position,
@@ -81,17 +100,6 @@ export function decodePositions(options: DecodeOptions = {}): OperatorFunction<S
   });
 }
 
-/**
- * Kafka-Streams `branch`: splits decoded chunks into the stream of valid positions and the stream
- * of dead letters (both share one upstream subscription).
- */
-export function branchValid(
-  decoded$: Observable<DecodedChunk>,
-): [valid$: Observable<Batch<PositionRecord>>, invalid$: Observable<Batch<DeadLetter>>] {
-  const shared$ = decoded$.pipe(share());
-  return [shared$.pipe(map((d) => d.valid)), shared$.pipe(map((d) => d.invalid))];
-}
-
 function deadLetter(chunk: SourceChunk, record: RawRecord, err: unknown): DeadLetter {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(record.headers ?? {})) {
@@ -104,7 +112,7 @@ function deadLetter(chunk: SourceChunk, record: RawRecord, err: unknown): DeadLe
     offset: record.offset,
     key: record.key,
     value: record.value,
-    reason: err instanceof Error ? err.message : String(err),
+    reason: errorMessage(err),
     errorType: err instanceof Error ? err.name : 'Error',
     headers,
   };

@@ -1,22 +1,21 @@
-import { EMPTY, merge, type Observable, type SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { BatchConfig } from '../config/config.js';
-import type { PositionRecord } from '../domain/records.js';
 import type { Logger } from '../logger.js';
 import type { WarehouseSink } from '../sinks/warehouse-sink.js';
-import type { SourceChunk } from '../sources/source-chunk.js';
+import type { SourceChunk } from '../stream/source-chunk.js';
 import type { LatestStateTable } from '../state/latest-state-table.js';
-import type { DurableBatch } from './batch.js';
-import { commitWhenDurable, type Committer } from './commit-when-durable.js';
+import type { DurableBatch } from '../stream/batch.js';
+import { commitWhenDurable, type Committer } from '../stream/commit-when-durable.js';
+import { ChunkTopology } from '../stream/dsl/chunk-stream.js';
 import {
-  branchValid,
   deadLetterBytes,
   decodePositions,
   positionRecordBytes,
   type DecodeOptions,
 } from './decode-positions.js';
-import type { ProcessorMetrics } from './metrics.js';
-import { microBatches } from './micro-batches.js';
+import type { ProcessorMetrics } from '../stream/processor-metrics.js';
 import type { RetryPolicy } from './sink-writer.js';
+import { loadWriterSchemas, type WriterSchemas } from './writer-schemas.js';
 import { toDeadLetters, toTable, toWarehouse, type DeadLetterWriter } from './to-sinks.js';
 
 export interface TopologySinks {
@@ -33,7 +32,9 @@ export interface TopologyOptions {
   retry?: RetryPolicy;
   metrics?: ProcessorMetrics;
   logger?: Logger;
-  decode?: DecodeOptions;
+  decode?: Omit<DecodeOptions, 'writerSchemas'>;
+  /** Writer schemas of Avro records (SCHEMA_REGISTRY_URL); absent: Avro records are dead-lettered. */
+  writerSchemas?: WriterSchemas;
   /** Each emission flushes every open window (rebalance). */
   flush$?: Observable<unknown>;
   /** Record event time → Redis-visible latency. @default true */
@@ -44,7 +45,8 @@ export interface TopologyOptions {
 const DLQ_WINDOW = { maxRecords: 500, maxBytes: 1024 * 1024, maxWaitMs: 100 };
 
 /**
- * The production topology. Reads like the data flow: decode, branch valid / invalid, valid
+ * The production topology, written with the chunked DSL ({@link ChunkTopology}: Kafka Streams'
+ * verbs, one emission per fetch). Reads like the data flow: decode, branch valid / invalid, valid
  * positions into the Redis table in small fast windows (STATE_FLUSH_MAX_WAIT_MS) and into the
  * warehouse in 5 s / size-bounded micro-batches, invalid records into the DLQ; a source range is
  * committed once every one of those sinks made it durable.
@@ -71,31 +73,38 @@ export function positionsTopology(
     ...(flush$ ? { flush$ } : {}),
   });
 
-  const [valid$, invalid$] = branchValid(
-    chunks$.pipe(
-      decodePositions({ ...options.decode, ...(options.metrics ? { metrics: options.metrics } : {}) }),
-    ),
-  );
+  const topology = new ChunkTopology<DurableBatch>();
+  const [valid, invalid] = topology
+    .stream(chunks$)
+    .process(loadWriterSchemas(options.writerSchemas))
+    .process(
+      decodePositions({
+        ...options.decode,
+        ...(options.writerSchemas ? { writerSchemas: options.writerSchemas } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+      }),
+    )
+    .split(
+      (decoded) => decoded.valid,
+      (decoded) => decoded.invalid,
+    );
 
-  const table$ = valid$.pipe(
-    microBatches<PositionRecord>({ ...window(batch.stateMaxWaitMs), sizeOf: positionRecordBytes }),
-    toTable(sinks.table, { ...stage, observeLatency: options.observeLatency ?? true }),
-  );
-  const warehouse$ = sinks.warehouse
-    ? valid$.pipe(
-        microBatches<PositionRecord>({ ...window(batch.maxWaitMs), sizeOf: positionRecordBytes }),
-        toWarehouse(sinks.warehouse, stage),
-      )
-    : EMPTY;
-  const deadLetters$ = sinks.deadLetters
-    ? invalid$.pipe(
-        microBatches({
-          ...window(DLQ_WINDOW.maxWaitMs, DLQ_WINDOW.maxRecords, DLQ_WINDOW.maxBytes),
-          sizeOf: deadLetterBytes,
-        }),
-        toDeadLetters(sinks.deadLetters, { ...stage, maxCoalesce: DLQ_WINDOW.maxRecords }),
-      )
-    : EMPTY;
+  valid
+    .windowedBy({ ...window(batch.stateMaxWaitMs), sizeOf: positionRecordBytes })
+    .to(toTable(sinks.table, { ...stage, observeLatency: options.observeLatency ?? true }));
+  if (sinks.warehouse) {
+    valid
+      .windowedBy({ ...window(batch.maxWaitMs), sizeOf: positionRecordBytes })
+      .to(toWarehouse(sinks.warehouse, stage));
+  }
+  if (sinks.deadLetters) {
+    invalid
+      .windowedBy({
+        ...window(DLQ_WINDOW.maxWaitMs, DLQ_WINDOW.maxRecords, DLQ_WINDOW.maxBytes),
+        sizeOf: deadLetterBytes,
+      })
+      .to(toDeadLetters(sinks.deadLetters, { ...stage, maxCoalesce: DLQ_WINDOW.maxRecords }));
+  }
 
-  return merge(table$, warehouse$, deadLetters$).pipe(commitWhenDurable(committer));
+  return topology.build().pipe(commitWhenDurable(committer));
 }

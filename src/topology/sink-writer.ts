@@ -1,20 +1,17 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { FleetError, isRetriable, SinkError } from '../errors.js';
-import { backoffDelay, sleep as defaultSleep, type BackoffOptions } from '../retry.js';
-import { concatBatches, type Batch, type DurableBatch } from './batch.js';
+import { errorMessage, FleetError, isRetriable, SinkError } from '../errors.js';
+import { retry, type RetryOptions } from '../retry.js';
+import { concatBatches, type Batch, type DurableBatch } from '../stream/batch.js';
 
 /** How sink writes are retried. Writes retry until they succeed or `signal` aborts: never dropped. */
-export interface RetryPolicy extends BackoffOptions {
-  /** Aborts the waiting between attempts (hard shutdown). */
-  signal?: AbortSignal;
-  /** Injected in tests so backoffs are instant. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
+export type RetryPolicy = Pick<
+  RetryOptions,
+  'initialMs' | 'maxMs' | 'factor' | 'jitter' | 'signal' | 'sleep'
+>;
 
 export interface SinkWriterHooks<T> {
   onFlushed?(batch: Batch<T>, seconds: number): void;
   onRetry?(info: { sink: string; attempt: number; delayMs: number; error: unknown }): void;
-  onIsolated?(info: { sink: string; records: number; error: unknown }): void;
 }
 
 export interface SinkWriterOptions<T> extends SinkWriterHooks<T> {
@@ -75,6 +72,17 @@ export function writeToSink<T>(options: SinkWriterOptions<T>): OperatorFunction<
         if (inputDone && queue.length === 0) subscriber.complete();
       };
 
+      // A throwing hook (onFlushed) must end the stream with its error: never an unhandled
+      // rejection with `busy` stuck true and the stream silently stalled.
+      const startPump = () => {
+        pump().catch((err: unknown) => {
+          busy = false;
+          if (failed) return;
+          failed = true;
+          subscriber.error(err);
+        });
+      };
+
       const subscription = source.subscribe({
         next(batch) {
           if (batch.items.length === 0) return;
@@ -85,7 +93,7 @@ export function writeToSink<T>(options: SinkWriterOptions<T>): OperatorFunction<
           } else {
             queue.push({ parts: [batch], count: batch.items.length });
           }
-          if (!busy) void pump();
+          if (!busy) startPump();
         },
         error(err) {
           failed = true;
@@ -103,97 +111,77 @@ export function writeToSink<T>(options: SinkWriterOptions<T>): OperatorFunction<
 /** The retry + poison-isolation loop around one sink's `write`. */
 function durableWriter<T>(options: SinkWriterOptions<T>): (items: readonly T[]) => Promise<void> {
   const policy = options.retry ?? {};
-  const wait = policy.sleep ?? defaultSleep;
   const maxPoisonRun = options.maxPoisonRun ?? 8;
   let poisonRun = 0;
 
-  const backoff = async (attempt: number, error: unknown): Promise<void> => {
-    const delayMs = backoffDelay(attempt, policy);
-    options.onRetry?.({ sink: options.name, attempt: attempt + 1, delayMs, error });
-    await wait(delayMs, policy.signal);
-  };
-
-  /** Resolves true when the sink answers, false when it is (retriably) down; throws when fatal. */
-  const probe = async (writeError: unknown): Promise<boolean> => {
-    if (!options.ping) return true;
+  /** 'up' when the sink answers, 'down' when it is (retriably) down, 'unusable' when fatal. */
+  const probe = async (): Promise<{ state: 'up' | 'down' } | { state: 'unusable'; error: unknown }> => {
+    if (!options.ping) return { state: 'up' };
     try {
       await options.ping();
-      return true;
-    } catch (pingError) {
-      if (pingError instanceof FleetError && !pingError.retriable) {
-        throw new SinkError(options.name, `unusable: ${message(writeError)} (ping: ${message(pingError)})`, {
-          cause: writeError,
-        });
-      }
-      return false;
+      return { state: 'up' };
+    } catch (error) {
+      return error instanceof FleetError && !error.retriable
+        ? { state: 'unusable', error }
+        : { state: 'down' };
     }
   };
 
   const write = async (items: readonly T[], isolating: boolean): Promise<void> => {
-    for (let attempt = 0; ;) {
-      policy.signal?.throwIfAborted();
-      try {
-        await options.write(items);
-        poisonRun = 0;
-        return;
-      } catch (error) {
-        if (isRetriable(error) || (!isolating && !(await probe(error)))) {
-          await backoff(attempt++, error);
-          continue;
-        }
-        if (!options.isolate) {
-          throw new SinkError(
-            options.name,
-            `write failed and records cannot be isolated: ${message(error)}`,
-            {
-              cause: error,
-            },
-          );
-        }
-        if (items.length > 1) {
-          const mid = items.length >>> 1;
-          await write(items.slice(0, mid), true);
-          await write(items.slice(mid), true);
-          return;
-        }
-        if (++poisonRun >= maxPoisonRun) {
-          throw new SinkError(
-            options.name,
-            `${poisonRun} records in a row failed alone; the sink is failing, not the data: ${message(error)}`,
-            { cause: error },
-          );
-        }
-        options.onIsolated?.({ sink: options.name, records: items.length, error });
-        await options.isolate(items, error);
-        return;
-      }
+    let unusable: SinkError | undefined;
+    try {
+      await retry(() => options.write(items), {
+        ...policy,
+        retries: Infinity,
+        // Retriable errors retry; so does a non-retriable one while the sink does not answer.
+        shouldRetry: async (error) => {
+          if (isRetriable(error)) return true;
+          if (isolating) return false;
+          const sink = await probe();
+          if (sink.state === 'unusable') {
+            unusable = new SinkError(
+              options.name,
+              `unusable: ${errorMessage(error)} (ping: ${errorMessage(sink.error)})`,
+              { cause: error },
+            );
+          }
+          return sink.state === 'down';
+        },
+        onRetry: (info) => options.onRetry?.({ sink: options.name, ...info }),
+      });
+      poisonRun = 0;
+      return;
+    } catch (error) {
+      if (unusable) throw unusable;
+      if (policy.signal?.aborted) throw error;
+      await isolate(items, error);
     }
   };
 
-  return (items) => write(items, false);
-}
-
-/** Retries `fn` on retriable errors with backoff until it succeeds or the policy's signal aborts. */
-export async function retryForever<R>(
-  name: string,
-  fn: () => Promise<R>,
-  policy: RetryPolicy = {},
-  onRetry?: SinkWriterHooks<unknown>['onRetry'],
-): Promise<R> {
-  const wait = policy.sleep ?? defaultSleep;
-  for (let attempt = 0; ; attempt++) {
-    policy.signal?.throwIfAborted();
-    try {
-      return await fn();
-    } catch (error) {
-      if (!isRetriable(error)) throw error;
-      const delayMs = backoffDelay(attempt, policy);
-      onRetry?.({ sink: name, attempt: attempt + 1, delayMs, error });
-      await wait(delayMs, policy.signal);
+  /** A non-retriable failure while the sink answers: find the poison record(s) by bisection. */
+  const isolate = async (items: readonly T[], error: unknown): Promise<void> => {
+    if (!options.isolate) {
+      throw new SinkError(
+        options.name,
+        `write failed and records cannot be isolated: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
-  }
-}
+    if (items.length > 1) {
+      const mid = items.length >>> 1;
+      await write(items.slice(0, mid), true);
+      await write(items.slice(mid), true);
+      return;
+    }
+    if (++poisonRun >= maxPoisonRun) {
+      throw new SinkError(
+        options.name,
+        `${poisonRun} records in a row failed alone; the sink is failing, not the data: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    await options.isolate(items, error);
+  };
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return (items) => write(items, false);
 }

@@ -3,11 +3,12 @@ import { jsonCodec } from '../domain/codec.js';
 import type { DeadLetter, PositionRecord } from '../domain/records.js';
 import { errorMessage } from '../errors.js';
 import { LogEvents, silentLogger, type Logger } from '../logger.js';
+import { retry } from '../retry.js';
 import type { WarehouseSink } from '../sinks/warehouse-sink.js';
 import type { LatestStateTable } from '../state/latest-state-table.js';
-import type { Batch, DurableBatch } from './batch.js';
-import type { ProcessorMetrics } from './metrics.js';
-import { retryForever, writeToSink, type RetryPolicy, type SinkWriterHooks } from './sink-writer.js';
+import type { Batch, DurableBatch } from '../stream/batch.js';
+import type { ProcessorMetrics } from '../stream/processor-metrics.js';
+import { writeToSink, type RetryPolicy, type SinkWriterHooks } from './sink-writer.js';
 
 /** What the topology needs of the dead-letter sink (`DeadLetterSink` satisfies it). */
 export interface DeadLetterWriter {
@@ -52,7 +53,10 @@ export function toTable(
   });
 }
 
-/** Appends each batch to the warehouse (idempotent on topic/partition/offset). */
+/**
+ * Appends each batch to the warehouse (idempotent on the record's coordinates and on the position,
+ * vehicle and event time) and counts what it skipped.
+ */
 export function toWarehouse(
   warehouse: Pick<WarehouseSink, 'write' | 'ping'>,
   options: SinkStageOptions,
@@ -60,7 +64,12 @@ export function toWarehouse(
   return writeToSink<PositionRecord>({
     name: 'warehouse',
     write: async (items) => {
-      await warehouse.write(items);
+      const result = await warehouse.write(items);
+      const counter = options.metrics?.warehouseDuplicates;
+      if (counter && result.duplicates > 0) {
+        counter.inc({ kind: 'record' }, result.duplicates - result.positionDuplicates);
+        counter.inc({ kind: 'position' }, result.positionDuplicates);
+      }
     },
     ping: () => warehouse.ping(),
     ...isolation('warehouse', options),
@@ -97,7 +106,7 @@ function isolation(
   return {
     isolate: async (items, error) => {
       const letters = items.map((r) => poisonLetter(sink, r, error));
-      await retryForever(`${sink}-dead-letters`, () => dlq.write(letters), options.retry);
+      await retry(() => dlq.write(letters), { ...options.retry, retries: Infinity });
       options.metrics?.deadLettered.inc({ stage: sink }, letters.length);
       for (const l of letters) {
         logger.error(
@@ -135,7 +144,7 @@ function hooks<T>(sink: string, options: Omit<SinkStageOptions, 'deadLetters'>):
     onRetry: ({ attempt, delayMs, error }) => {
       metrics?.sinkRetries.inc({ sink });
       logger.warn(
-        { event: LogEvents.batchRetry, sink, attempt, delayMs, err: errorMessage(error) },
+        { event: LogEvents.batchRetry, sink, attempt, delayMs, err: error },
         `${sink} write failed; retrying`,
       );
     },

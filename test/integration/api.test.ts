@@ -7,9 +7,9 @@ import type { Position } from '../../src/domain/position.js';
 import { silentLogger } from '../../src/logger.js';
 import { createWarehouse } from '../../src/sinks/create-warehouse.js';
 import type { Warehouse } from '../../src/sinks/warehouse-sink.js';
-import { createPublisher, type PositionPublisher } from '../../src/sources/publisher.js';
+import { createPublisher, type PositionPublisher } from '../../src/ingest/publisher.js';
 import { createRedisStateTable, type RedisStateTable } from '../../src/state/redis-state-table.js';
-import { startProcessor, type ProcessorHandle } from '../../src/topology/processor.js';
+import { startProcessor, type ProcessorHandle } from '../../src/processor/processor.js';
 import {
   clearRedisPrefix,
   createTestTopics,
@@ -24,7 +24,7 @@ import { SseReader } from '../support/sse-client.js';
  * The query API over real Redis and real DuckDB, both filled by the real pipeline: positions are
  * published to a test topic and the processor (in-process) writes them to the table and warehouse.
  */
-const KEY = 'integration-key-7f3a';
+const KEY = 'integration-key-7f3a-0123456789abcdef';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = Record<string, any>;
 const MIN = 60_000;
@@ -99,7 +99,12 @@ describe('query API on the real pipeline (Kafka → processor → Redis + DuckDB
   beforeAll(async () => {
     await createTestTopics(config);
     const registry = new Registry();
-    table = createRedisStateTable({ url: config.redis.url, prefix: config.redis.prefix, registry });
+    table = createRedisStateTable({
+      partitions: config.topic.partitions,
+      url: config.redis.url,
+      prefix: config.redis.prefix,
+      registry,
+    });
     warehouse = await createWarehouse(config.warehouse, silentLogger);
     await warehouse.ready();
     processor = await startProcessor(config, {
@@ -274,9 +279,18 @@ describe('query API on the real pipeline (Kafka → processor → Redis + DuckDB
     const one = new SseReader();
     const box = new SseReader();
     try {
-      expect(await everything.open(`${server.url}/v1/stream?api_key=${KEY}`)).toBe(200);
+      // A browser's way in: a stream token (POST /v1/stream-tokens) instead of the key in the URL.
+      const issued = await fetch(`${server.url}/v1/stream-tokens`, {
+        method: 'POST',
+        headers: { 'x-api-key': KEY },
+      });
+      expect(issued.status).toBe(201);
+      const { token } = (await issued.json()) as { token: string };
+      expect(await everything.open(`${server.url}/v1/stream?token=${encodeURIComponent(token)}`)).toBe(200);
       expect(await one.open(`${server.url}/v1/stream?vehicle=live-2`, { 'x-api-key': KEY })).toBe(200);
-      expect(await box.open(`${server.url}/v1/stream?bbox=2,48,3,49&api_key=${KEY}`)).toBe(200);
+      expect(
+        await box.open(`${server.url}/v1/stream?bbox=2,48,3,49&token=${encodeURIComponent(token)}`),
+      ).toBe(200);
       await Promise.all([everything.waitFor('ready'), one.waitFor('ready'), box.waitFor('ready')]);
 
       const ts = Date.now();

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { createGatewayServer } from '../../src/api/gateway/server.js';
+import { createGatewayServer } from '../../src/ingest/gateway/server.js';
 import type { Position } from '../../src/domain/position.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/logger.js';
-import { createPublisher, PositionPublisher } from '../../src/sources/publisher.js';
+import { createPublisher, PositionPublisher } from '../../src/ingest/publisher.js';
 import { createTestTopics, deleteTestTopics, testConfig, uniqueSuffix } from '../support/env.js';
 import { readTopic } from '../support/read-topic.js';
 

@@ -51,7 +51,7 @@ describe('fleet services + topics CLI on a private broker', () => {
     );
     expect('code' in differs && differs.code).toBe(3);
     expect(differs.stdout).toContain('partitions: expected 6, actual 3');
-  });
+  }, 240_000); // a broker start and six CLI runs, each a fresh Node process
 
   it('services down leaves no broker or Redis process of ours running', async () => {
     const state = readState(home);
@@ -59,7 +59,7 @@ describe('fleet services + topics CLI on a private broker', () => {
     const down = await fleet(['services', 'down'], env);
     expect(down.stdout).toContain('services stopped');
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
-    expect(status(home)).toEqual({ kafka: null, redis: null });
+    expect(status(home)).toEqual({ kafka: null, redis: null, redisCluster: null, schemaRegistry: null });
   });
 
   it('services up --keep-data after down brings the same cluster back, topics included', async () => {
@@ -67,5 +67,5 @@ describe('fleet services + topics CLI on a private broker', () => {
     expect(up.stdout).toMatch(/^KAFKA_BROKERS=127\.0\.0\.1:\d+$/m);
     const described = await fleet(['topics', 'describe'], env);
     expect(described.stdout).toContain('vehicle_positions: 3 partition(s), replication factor 1');
-  });
+  }, 180_000);
 });

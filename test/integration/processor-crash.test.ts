@@ -86,7 +86,11 @@ describe('fleet process killed with SIGKILL mid-stream', () => {
     expect(Date.now() - stopAsked).toBeLessThan(25_000);
 
     expect(await warehouseRows()).toBe(positions.length);
-    const table = createRedisStateTable({ ...config.redis, registry: testRegistry() });
+    const table = createRedisStateTable({
+      partitions: config.topic.partitions,
+      ...config.redis,
+      registry: testRegistry(),
+    });
     try {
       const newest = newestPerVehicle(positions);
       expect(await table.count()).toBe(newest.size);

@@ -1,11 +1,7 @@
 import type { Counter } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SinkError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { createWarehouse } from '../../src/sinks/create-warehouse.js';
-import type { Warehouse } from '../../src/sinks/warehouse-sink.js';
-import { createRedisStateTable, type RedisStateTable } from '../../src/state/redis-state-table.js';
-import { startProcessor, type ProcessorHandle } from '../../src/topology/processor.js';
+import type { WarehouseSink } from '../../src/sinks/warehouse-sink.js';
 import {
   clearRedisPrefix,
   createTestTopics,
@@ -15,15 +11,33 @@ import {
 } from '../support/env.js';
 import {
   committedOffsets,
-  fastConsumerRetry,
-  fastRetry,
   fleetPositions,
   fullyCommitted,
   newestPerVehicle,
   produce,
+  startTestPipeline,
   testRegistry,
+  type TestPipeline,
 } from '../support/processor-env.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+
+/** A warehouse whose ping and writes fail with `failure()` whenever it returns an error. */
+function failingWarehouse(name: string, failure: () => Error | undefined): WarehouseSink {
+  const check = async () => {
+    const err = failure();
+    if (err) throw err;
+  };
+  return {
+    name,
+    ready: async () => undefined,
+    ping: check,
+    write: async (rows) => {
+      await check();
+      return { inserted: rows.length, duplicates: 0, positionDuplicates: 0 };
+    },
+    close: async () => undefined,
+  };
+}
 
 const MAX_UNFLUSHED = 64 * 1024;
 const MAX_POLL = 100;
@@ -38,14 +52,10 @@ describe('processor while Redis is unreachable (real Redis behind a cut TCP prox
   });
   const registry = testRegistry();
   let proxy: TcpProxy;
-  let table: RedisStateTable;
-  let warehouse: Warehouse;
-  let processor: ProcessorHandle | undefined;
+  let pipeline: TestPipeline | undefined;
 
   afterAll(async () => {
-    await processor?.stop();
-    await table?.close();
-    await warehouse?.close();
+    await pipeline?.close();
     await proxy?.close();
     await clearRedisPrefix(config);
     await deleteTestTopics(config);
@@ -55,24 +65,16 @@ describe('processor while Redis is unreachable (real Redis behind a cut TCP prox
     await createTestTopics(config);
     const redis = new URL(config.redis.url);
     proxy = await TcpProxy.start(redis.hostname, Number(redis.port));
-    table = createRedisStateTable({
-      url: `redis://127.0.0.1:${proxy.port}`,
-      prefix: config.redis.prefix,
+    pipeline = await startTestPipeline(config, {
       registry,
-      connectTimeoutMs: 500,
-      commandTimeoutMs: 1000,
-      maxReconnectDelayMs: 200,
+      table: {
+        url: `redis://127.0.0.1:${proxy.port}`,
+        connectTimeoutMs: 500,
+        commandTimeoutMs: 1000,
+        maxReconnectDelayMs: 200,
+      },
     });
-    warehouse = await createWarehouse(config.warehouse, silentLogger);
-    await warehouse.ready();
-    processor = await startProcessor(config, {
-      logger: silentLogger,
-      registry,
-      table,
-      warehouse,
-      retry: fastRetry,
-      consumerRetry: fastConsumerRetry,
-    });
+    const { table, warehouse, processor } = pipeline;
 
     const positions = fleetPositions(100, 40); // 4000 records, ~100 bytes each: far above 64 KiB
     await produce(config, positions.slice(0, 100));
@@ -81,7 +83,7 @@ describe('processor while Redis is unreachable (real Redis behind a cut TCP prox
 
     proxy.cut();
     await produce(config, positions.slice(100), { chunk: 500 });
-    await eventually(() => processor!.health().paused, 30_000);
+    await eventually(() => processor.health().paused, 30_000);
 
     const health = processor.health();
     expect(health.unflushedBytes).toBeGreaterThanOrEqual(MAX_UNFLUSHED);
@@ -110,31 +112,61 @@ describe('processor while Redis is unreachable (real Redis behind a cut TCP prox
     const fatalConfig = testConfig({ BATCH_MAX_WAIT_MS: '100', HEARTBEAT_INTERVAL_MS: '500' });
     await createTestTopics(fatalConfig);
     const denied = new SinkError('snowflake', 'JWT token is invalid', { retriable: false });
-    const fatalTable = createRedisStateTable({ ...fatalConfig.redis, registry });
+    const fatal = await startTestPipeline(fatalConfig, {
+      registry,
+      processor: { warehouse: failingWarehouse('broken', () => denied) },
+    });
     try {
-      const broken = await startProcessor(fatalConfig, {
-        logger: silentLogger,
-        registry,
-        table: fatalTable,
-        warehouse: {
-          name: 'broken',
-          ready: async () => undefined,
-          ping: async () => Promise.reject(denied),
-          write: async () => Promise.reject(denied),
-          close: async () => undefined,
-        },
-        retry: fastRetry,
-        consumerRetry: fastConsumerRetry,
-      });
+      const broken = fatal.processor;
       await produce(fatalConfig, fleetPositions(5, 2));
       await expect(broken.done).rejects.toThrow(/warehouse: unusable: snowflake: JWT token is invalid/);
-      expect(broken.state).toBe('STOPPED');
+      expect(broken.state).toBe('FAILED');
       const { committed } = await committedOffsets(fatalConfig);
       expect([...committed.values()].every((o) => o < 0n)).toBe(true);
     } finally {
-      await fatalTable.clear();
-      await fatalTable.close();
+      await fatal.table.clear();
+      await fatal.close();
       await deleteTestTopics(fatalConfig);
+    }
+  });
+
+  it('a sink failure while draining ends FAILED: done rejects, the stop is not clean, nothing committed', async () => {
+    // Windows stay open until the stop flushes them; the warehouse breaks just before.
+    const drainConfig = testConfig({ BATCH_MAX_WAIT_MS: '600000', HEARTBEAT_INTERVAL_MS: '500' });
+    await createTestTopics(drainConfig);
+    const denied = new SinkError('snowflake', 'disk full', { retriable: false });
+    let broken = false;
+    const writes: number[] = [];
+    const drain = await startTestPipeline(drainConfig, {
+      registry,
+      processor: {
+        warehouse: {
+          ...failingWarehouse('breaks-on-stop', () => (broken ? denied : undefined)),
+          write: async (rows) => {
+            if (broken) throw denied;
+            writes.push(rows.length);
+            return { inserted: rows.length, duplicates: 0, positionDuplicates: 0 };
+          },
+        },
+      },
+    });
+    try {
+      const draining = drain.processor;
+      await produce(drainConfig, fleetPositions(5, 2));
+      await eventually(() => draining.health().unflushedBytes > 0, 20_000);
+      broken = true;
+      const report = await draining.stop({ timeoutMs: 10_000 });
+      expect(report.clean).toBe(false);
+      expect(String(report.error)).toMatch(/unusable: snowflake: disk full/);
+      await expect(draining.done).rejects.toThrow(/unusable: snowflake: disk full/);
+      expect(draining.state).toBe('FAILED');
+      expect(writes).toEqual([]);
+      const { committed } = await committedOffsets(drainConfig);
+      expect([...committed.values()].every((o) => o < 0n)).toBe(true);
+    } finally {
+      await drain.table.clear();
+      await drain.close();
+      await deleteTestTopics(drainConfig);
     }
   });
 });

@@ -4,8 +4,6 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { createWarehouse } from '../../src/sinks/create-warehouse.js';
-import { createRedisStateTable } from '../../src/state/redis-state-table.js';
-import { startProcessor } from '../../src/topology/processor.js';
 import { cliEnv, runCli } from '../support/cli-process.js';
 import {
   clearRedisPrefix,
@@ -15,13 +13,11 @@ import {
   testConfig,
 } from '../support/env.js';
 import {
-  fastConsumerRetry,
-  fastRetry,
   fleetPositions,
   fullyCommitted,
   newestPerVehicle,
   produce,
-  testRegistry,
+  startTestPipeline,
 } from '../support/processor-env.js';
 
 describe('fleet replay --from earliest', () => {
@@ -40,16 +36,11 @@ describe('fleet replay --from earliest', () => {
     await produce(config, positions, { chunk: 1000 });
 
     // The normal processor fills Redis and the warehouse first.
-    const table = createRedisStateTable({ ...config.redis, registry: testRegistry() });
-    const processor = await startProcessor(config, {
-      logger: silentLogger,
-      registry: testRegistry(),
-      table,
-      retry: fastRetry,
-      consumerRetry: fastConsumerRetry,
-    });
+    const { table, warehouse: first, processor } = await startTestPipeline(config);
     await eventually(() => fullyCommitted(config), 60_000);
     await processor.stop();
+    // The replay opens the same DuckDB file: one writer at a time.
+    await first.close();
     expect(await table.count()).toBe(300);
 
     // FLUSHDB, on our prefix only (the Redis is shared).

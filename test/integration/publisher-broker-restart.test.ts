@@ -8,7 +8,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { restartKafkaNode, servicesDown, servicesUp, type ServicesState } from '../../src/local/services.js';
 import { isAlive } from '../../src/local/processes.js';
-import { PositionPublisher } from '../../src/sources/publisher.js';
+import { PositionPublisher } from '../../src/ingest/publisher.js';
 import { createTestTopics, testConfig } from '../support/env.js';
 import { readTopic } from '../support/read-topic.js';
 

@@ -4,7 +4,7 @@ import type { Position } from '../../src/domain/position.js';
 import { KafkaUnavailableError, ValidationError } from '../../src/errors.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/logger.js';
-import { createPublisher, PositionPublisher } from '../../src/sources/publisher.js';
+import { createPublisher, PositionPublisher } from '../../src/ingest/publisher.js';
 import { createTestTopics, deleteTestTopics, testConfig } from '../support/env.js';
 import { readTopic } from '../support/read-topic.js';
 

@@ -11,6 +11,7 @@ import {
   type RedisStateTable,
   type RedisStateTableOptions,
 } from '../../src/state/index.js';
+import { shardKeys } from '../../src/state/shard-keys.js';
 import { encodeRecord, UPSERT_LUA } from '../../src/state/upsert-script.js';
 import { eventually, testConfig, testRedis, uniqueSuffix } from '../support/env.js';
 
@@ -23,6 +24,7 @@ function openTable(overrides: Partial<RedisStateTableOptions> = {}): RedisStateT
   const table = createRedisStateTable({
     url: config.redis.url,
     prefix: config.redis.prefix,
+    partitions: 3,
     registry: new Registry(),
     now: () => clock,
     ...overrides,
@@ -46,6 +48,7 @@ function rec(
 ): PositionRecord {
   return {
     topic: 'vehicle_positions',
+    topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
     partition: at.partition ?? 0,
     offset: String(at.offset ?? ts),
     kafkaTs: ts,
@@ -172,9 +175,11 @@ describe('redis latest-state table: forward-only upserts', () => {
   it('the script alone applies raw chunks (repeats of a vehicle included) like the reference model', async () => {
     const config = testConfig();
     const p = config.redis.prefix;
-    const table = openTable({ prefix: p });
+    // One shard, so the table's reads find every vehicle the raw calls write.
+    const table = openTable({ prefix: p, partitions: 1 });
     const redis = testRedis(config);
-    const keys = [`${p}geo`, `${p}seen`, `${p}ids`, `${p}states`, `${p}versions`];
+    const shard = shardKeys(p, 0);
+    const keys = [shard.geo, shard.seen, shard.ids, shard.states, shard.versions];
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const model = new Map<string, PositionRecord>();
@@ -196,7 +201,7 @@ describe('redis latest-state table: forward-only upserts', () => {
           }
         }
         const fields = chunk.map((r) => encodeRecord(r, clock)).join('');
-        expect(await redis.eval(UPSERT_LUA, 5, ...keys, `${p}changes`, fields)).toBe(expected);
+        expect(await redis.eval(UPSERT_LUA, 5, ...keys, shard.channel, fields, '0')).toBe(expected);
       }
       await expectTableMatches(table, model);
       expect(await table.count()).toBe(model.size);
@@ -297,14 +302,15 @@ describe('redis latest-state table: queries', () => {
   it('refuses a malformed chunk before writing anything', async () => {
     const config = testConfig();
     const p = config.redis.prefix;
-    const table = openTable({ prefix: p });
+    const table = openTable({ prefix: p, partitions: 1 });
     const redis = testRedis(config);
     try {
       const good = encodeRecord(rec('whole', T0), clock);
       // One and a half records: the script must not apply the first one.
-      const keys = [`${p}geo`, `${p}seen`, `${p}ids`, `${p}states`, `${p}versions`];
+      const shard = shardKeys(p, 0);
+      const keys = [shard.geo, shard.seen, shard.ids, shard.states, shard.versions];
       const err = await redis
-        .eval(UPSERT_LUA, 5, ...keys, `${p}changes`, `${good}half\x1f1\x1f`)
+        .eval(UPSERT_LUA, 5, ...keys, shard.channel, `${good}half\x1f1\x1f`, '0')
         .catch((e: unknown) => e);
       expect(String(err)).toMatch(/upsert: malformed chunk \(9 fields\)/);
       expect(await table.get('whole')).toBeNull();
@@ -406,8 +412,8 @@ describe('redis latest-state table: queries', () => {
 
 describe('redis latest-state table: live changes', () => {
   it('publishes exactly the applied updates, as the stored state, until unsubscribed', async () => {
-    const channel = `test:changes:${uniqueSuffix()}`;
-    const table = openTable({ channel });
+    const prefix = `test:changes:${uniqueSuffix()}:`;
+    const table = openTable({ prefix });
     await table.upsert([rec('old', T0 + 50)]);
     const received: StateChange[] = [];
     const unsubscribe = await table.subscribe((c) => received.push(c));
@@ -434,8 +440,9 @@ describe('redis latest-state table: live changes', () => {
     await unsubscribe();
     const redis = testRedis(testConfig());
     try {
-      const [, subscribers] = (await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-      expect(Number(subscribers)).toBe(0);
+      const channels = [0, 1, 2].map((p) => shardKeys(prefix, p).channel);
+      const counts = (await redis.call('PUBSUB', 'NUMSUB', ...channels)) as (string | number)[];
+      expect(counts.filter((_, i) => i % 2 === 1).map(Number)).toEqual([0, 0, 0]);
     } finally {
       redis.disconnect();
     }

@@ -7,6 +7,7 @@ import { standinFixture, type StandinFixture } from '../support/snowflake-standi
 import { publicKeyFingerprint } from '../support/snowflake-standin/index.js';
 import { track } from '../support/warehouse-records.js';
 import { warehouseConformance } from '../support/warehouse-conformance.js';
+import { eventsWarehouseConformance } from '../support/events-warehouse-conformance.js';
 
 /**
  * The real snowflake-sdk against the wire-level stand-in: login (key-pair JWT, password), binds,
@@ -39,19 +40,25 @@ warehouseConformance(
   { largeBatch: 10_000 },
 );
 
+eventsWarehouseConformance('snowflake stand-in, MERGE', async () => {
+  await ready;
+  const config = fx.config().warehouse;
+  return { config, positions: await createWarehouse(config, silentLogger) };
+});
+
 describe('snowflake sink against the stand-in', () => {
   beforeAll(async () => {
     await ready;
   });
 
-  /** A sink with fast retries and small INSERTs, for looking at statements. */
-  function sink(overrides: Parameters<StandinFixture['config']>[0] = {}, maxBindsPerStatement?: number) {
+  /** A sink with fast retries, optionally with small statements, for looking at statements. */
+  function sink(overrides: Parameters<StandinFixture['config']>[0] = {}, maxStatementBytes?: number) {
     return new SnowflakeWarehouse({
       config: fx.config(overrides).warehouse.snowflake!,
       table: 'positions_seq',
       driver: { loginRetries: 0 },
       retry: { retries: 0 },
-      ...(maxBindsPerStatement ? { maxBindsPerStatement } : {}),
+      ...(maxStatementBytes ? { maxStatementBytes } : {}),
     });
   }
 
@@ -75,51 +82,61 @@ describe('snowflake sink against the stand-in', () => {
     });
   });
 
-  it('stages a batch in array-bound INSERTs under the bind limit, then one MERGE in one transaction', async () => {
-    // 14 binds per row: 1400 binds per statement → 100 rows per INSERT.
-    const wh = sink({}, 1400);
+  it('a batch that fits one statement is one bound-JSON MERGE, no transaction', async () => {
+    const wh = sink();
     await wh.ready();
     const from = fx.standin.statements.length;
-    expect(await wh.write(track('t-seq', 'v-seq', 250))).toEqual({ inserted: 250, duplicates: 0 });
+    expect(await wh.write(track('t-seq1', 'v-seq', 250))).toEqual({
+      inserted: 250,
+      duplicates: 0,
+      positionDuplicates: 0,
+    });
     const issued = fx.standin.statements.slice(from);
-    expect(issued.map((s) => s.kind)).toEqual([
-      'CREATE',
-      'BEGIN',
-      'DELETE',
-      'INSERT',
-      'INSERT',
-      'INSERT',
-      'MERGE',
-      'COMMIT',
-    ]);
-    expect(issued[0]!.sql).toMatch(/^CREATE TEMPORARY TABLE IF NOT EXISTS positions_seq_stage/);
-    expect(issued.filter((s) => s.kind === 'INSERT').map((s) => [s.rows, s.binds])).toEqual([
-      [100, 1400],
-      [100, 1400],
-      [50, 700],
-    ]);
-    // The pooled session keeps its stage table: the next write starts at BEGIN.
+    // A new pooled session first gets its statement and lock timeouts.
+    expect(issued.map((s) => s.kind)).toEqual(['ALTER SESSION', 'MERGE']);
+    expect(issued[0]!.sql).toMatch(/STATEMENT_TIMEOUT_IN_SECONDS = 120, LOCK_TIMEOUT = 120/);
+    expect(issued[1]!.binds).toBe(3); // the JSON text, min ts, max ts
     const next = fx.standin.statements.length;
-    await wh.write(track('t-seq', 'v-seq', 10, 250));
-    expect(fx.standin.statements.slice(next).map((s) => s.kind)).toEqual([
-      'BEGIN',
-      'DELETE',
-      'INSERT',
-      'MERGE',
-      'COMMIT',
-    ]);
+    await wh.write(track('t-seq1', 'v-seq', 10, 250));
+    expect(fx.standin.statements.slice(next).map((s) => s.kind)).toEqual(['MERGE']);
     await wh.close();
   });
 
-  it('keeps every statement of a 50k batch within the inline-bind threshold (no stage upload)', async () => {
+  it('a larger batch is staged in a non-colliding temporary table, chunks under the size limit', async () => {
+    const wh = sink({}, 20_000);
+    await wh.ready();
+    const from = fx.standin.statements.length;
+    expect(await wh.write(track('t-seq2', 'v-seq2', 600))).toEqual({
+      inserted: 600,
+      duplicates: 0,
+      positionDuplicates: 0,
+    });
+    const issued = fx.standin.statements.slice(from);
+    const kinds = issued.map((s) => s.kind);
+    const inserts = issued.filter((s) => s.kind === 'INSERT');
+    expect(kinds.slice(0, 3)).toEqual(['ALTER SESSION', 'CREATE', 'DELETE']);
+    expect(kinds.at(-1)).toBe('MERGE');
+    expect(inserts.length).toBeGreaterThan(3);
+    expect(inserts.every((s) => s.binds === 1 && s.bytes <= 20_000)).toBe(true);
+    expect(issued[1]!.sql).toMatch(/^CREATE TEMPORARY TABLE fleet_stage_[0-9a-f]{12} \(/);
+    // The pooled session keeps its stage table: the next staged write starts at DELETE.
+    const next = fx.standin.statements.length;
+    await wh.write(track('t-seq2', 'v-seq2', 600, 600));
+    expect(fx.standin.statements.slice(next)[0]!.kind).toBe('DELETE');
+    expect(await wh.count({ topic: 't-seq2' })).toBe(1200);
+    await wh.close();
+  });
+
+  it('keeps every statement of a 50k batch within 1 MB (the documented recommendation)', async () => {
     const wh = sink();
     await wh.ready();
     const from = fx.standin.statements.length;
     const batch = track('t-big', 'v-big', 50_000);
     expect((await wh.write(batch)).inserted).toBe(50_000);
-    const inserts = fx.standin.statements.slice(from).filter((s) => s.kind === 'INSERT');
-    expect(inserts).toHaveLength(Math.ceil(50_000 / Math.floor(60_000 / 14)));
-    expect(Math.max(...inserts.map((s) => s.binds))).toBeLessThanOrEqual(60_000);
+    const issued = fx.standin.statements.slice(from);
+    expect(Math.max(...issued.map((s) => s.bytes))).toBeLessThanOrEqual(1_000_000);
+    // ~150 bytes per row: 50k rows in about 8 chunks, instead of 12 array-bound INSERTs.
+    expect(issued.filter((s) => s.kind === 'INSERT').length).toBeLessThanOrEqual(9);
     expect(fx.standin.statements.some((s) => /SYSTEM\$BIND|^PUT /i.test(s.sql))).toBe(false);
     await wh.close();
   });
@@ -260,7 +277,7 @@ describe('snowflake start-up errors name the setting', () => {
   it('an unreachable host: a retriable error naming SNOWFLAKE_HOST', async () => {
     const wh = new SnowflakeWarehouse({
       config: fx.config({ SNOWFLAKE_HOST: 'http://127.0.0.1:9' }).warehouse.snowflake!,
-      driver: { loginRetries: 0 },
+      driver: { loginRetries: 0, startupRetries: 0 },
     });
     const err = await wh.ready().then(
       () => undefined,
@@ -269,5 +286,37 @@ describe('snowflake start-up errors name the setting', () => {
     expect(err).toBeInstanceOf(SinkError);
     expect((err as SinkError).retriable).toBe(true);
     expect((err as Error).message).toMatch(/SNOWFLAKE_HOST/);
+  });
+  it('a warehouse suspended at start: the start-up check retries until it resumes', async () => {
+    const before = fx.standin.faults.injected.get('warehouse-suspended') ?? 0;
+    fx.standin.faults.failNext(2, 'warehouse-suspended');
+    const wh = new SnowflakeWarehouse({
+      config: fx.config({}).warehouse.snowflake!,
+      driver: { loginRetries: 0, startupRetries: 3 },
+    });
+    try {
+      await expect(wh.ready()).resolves.toBeUndefined();
+      expect(fx.standin.faults.injected.get('warehouse-suspended')).toBe(before + 2);
+    } finally {
+      fx.standin.faults.clear();
+      await wh.close();
+    }
+    // With no retries left, the same fault ends start-up with a retriable error.
+    fx.standin.faults.failNext(1, 'warehouse-suspended');
+    const once = new SnowflakeWarehouse({
+      config: fx.config({}).warehouse.snowflake!,
+      driver: { loginRetries: 0, startupRetries: 0 },
+    });
+    try {
+      const err = await once.ready().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SinkError);
+      expect((err as SinkError).retriable).toBe(true);
+    } finally {
+      fx.standin.faults.clear();
+      await once.close();
+    }
   });
 });

@@ -1,6 +1,11 @@
+import type { Geofence } from '../../src/domain/geofence.js';
+import type { GeofenceStore } from '../../src/domain/geofence-store.js';
+import type { VehicleEvent } from '../../src/domain/vehicle-event.js';
+import type { EventQuery, EventsWarehouse } from '../../src/sinks/events-warehouse.js';
 import { haversineM, inBox } from '../../src/domain/geo.js';
 import type { PositionRecord } from '../../src/domain/records.js';
-import type { HistoryRow, TripRules, VehicleSummary, Warehouse } from '../../src/sinks/warehouse-sink.js';
+import type { Warehouse } from '../../src/sinks/warehouse-sink.js';
+import type { HistoryRow, TripRules, VehicleSummary } from '../../src/sinks/warehouse-reader.js';
 import type {
   LatestStateTable,
   ListPage,
@@ -165,4 +170,53 @@ export function historyRow(
     offset: String(ts),
     ingestedAt: ts,
   };
+}
+
+/** The geofences port in memory: writes are visible at once (what the Kafka store guarantees too). */
+export class FakeGeofenceStore implements GeofenceStore {
+  readonly map = new Map<string, Geofence>();
+  list() {
+    return [...this.map.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+  get(id: string) {
+    return this.map.get(id);
+  }
+  async put(geofence: Geofence) {
+    const created = !this.map.has(geofence.id);
+    this.map.set(geofence.id, geofence);
+    return { created };
+  }
+  async remove(id: string) {
+    return this.map.delete(id);
+  }
+}
+
+/** The events-warehouse port in memory: unique on the id, queries filtered and ordered as the SQL does. */
+export class FakeEventsWarehouse implements EventsWarehouse {
+  readonly rows = new Map<string, VehicleEvent>();
+  readonly queries: EventQuery[] = [];
+  async ready() {}
+  async write(events: readonly VehicleEvent[]) {
+    let inserted = 0;
+    for (const e of events) if (!this.rows.has(e.id) && this.rows.set(e.id, e)) inserted++;
+    return { inserted, duplicates: events.length - inserted };
+  }
+  async query(q: EventQuery) {
+    this.queries.push(q);
+    return [...this.rows.values()]
+      .filter(
+        (e) =>
+          (q.vehicleId === undefined || e.vehicleId === q.vehicleId) &&
+          (!q.types || q.types.includes(e.type)) &&
+          (q.from === undefined || e.ts >= q.from) &&
+          (q.to === undefined || e.ts < q.to),
+      )
+      .sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : -1))
+      .slice(0, q.limit);
+  }
+  async count(filter: { vehicleId?: string } = {}) {
+    return [...this.rows.values()].filter((e) => !filter.vehicleId || e.vehicleId === filter.vehicleId)
+      .length;
+  }
+  async close() {}
 }

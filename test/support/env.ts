@@ -3,7 +3,7 @@ import type { Admin } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { compileConfig, readRawConfig, type Config, type RawConfig } from '../../src/config/index.js';
 import { createKafka } from '../../src/kafka/client.js';
-import { dlqTopicPlan, ensureTopic, positionTopicPlan } from '../../src/kafka/topic-admin.js';
+import { ensureTopic, topicPlans } from '../../src/kafka/topic-admin.js';
 import { silentLogger } from '../../src/logger.js';
 
 /** A short random suffix: every test gets its own topic, group and Redis prefix. */
@@ -58,8 +58,7 @@ async function createTestTopicsOnce(config: Readonly<Config>, admin?: Admin): Pr
   if (!admin) await own.connect();
   try {
     const brokers = (await own.describeCluster()).brokers.length;
-    await ensureTopic(own, positionTopicPlan(config.topic, brokers));
-    await ensureTopic(own, dlqTopicPlan(config.topic, brokers));
+    for (const plan of topicPlans(config.topic, brokers)) await ensureTopic(own, plan);
   } finally {
     if (!admin) await own.disconnect();
   }
@@ -69,7 +68,9 @@ export async function deleteTestTopics(config: Readonly<Config>): Promise<void> 
   const admin = testKafka(config).admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics: [config.topic.name, config.topic.dlq] }).catch(() => undefined);
+    const { name, dlq, changelog } = config.topic;
+    const topics = changelog === undefined ? [name, dlq] : [name, dlq, changelog];
+    await admin.deleteTopics({ topics }).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }

@@ -5,6 +5,15 @@ import type { Config } from '../../src/config/index.js';
 import { jsonCodec } from '../../src/domain/codec.js';
 import { retry } from '../../src/retry.js';
 import type { Position } from '../../src/domain/position.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
+import { startProcessor, type ProcessorDeps, type ProcessorHandle } from '../../src/processor/processor.js';
+import { createWarehouse } from '../../src/sinks/create-warehouse.js';
+import type { Warehouse } from '../../src/sinks/warehouse-sink.js';
+import {
+  createRedisStateTable,
+  type RedisStateTable,
+  type RedisStateTableOptions,
+} from '../../src/state/redis-state-table.js';
 import { testKafka } from './env.js';
 
 /** Instant retries for sink failures in tests. */
@@ -109,4 +118,106 @@ export async function fullyCommitted(
 ): Promise<boolean> {
   const { committed, ends } = await committedOffsets(config, groupId);
   return [...ends].every(([p, end]) => end === 0n || committed.get(p) === end);
+}
+
+/** Processor dependencies a test may set; the table and warehouse default to the shared ones. */
+export type TestProcessorDeps = Omit<ProcessorDeps, 'registry' | 'logger'>;
+
+/** What {@link openTestStores} and {@link startTestPipeline} may be given instead of their defaults. */
+export interface TestPipelineOptions {
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Registry of the table and the first processor. @default a fresh one */
+  registry?: Registry;
+  /** Options of the Redis table over the config's (a proxy URL, short timeouts, another partition count). */
+  table?: Partial<RedisStateTableOptions>;
+  /** Dependencies of every processor started (a fake warehouse, `warehouse: null`, a scheduler, ...). */
+  processor?: TestProcessorDeps;
+}
+
+/** A real Redis table and warehouse for `config`, and the in-process processors started over them. */
+export interface TestStores {
+  table: RedisStateTable;
+  warehouse: Warehouse;
+  /** The registry of the table and the first processor (its metrics). */
+  registry: Registry;
+  /** Every processor started, in order. */
+  processors: ProcessorHandle[];
+  /**
+   * Starts a processor over the shared table and warehouse (fast retries, its own registry after
+   * the first): another member of the group, or a restart. `close()` stops it.
+   */
+  startProcessor(deps?: TestProcessorDeps): Promise<ProcessorHandle>;
+  /** Stops the processors, then closes the table and the warehouse. */
+  close(): Promise<void>;
+}
+
+/** A {@link TestStores} with one processor already running. */
+export interface TestPipeline extends TestStores {
+  processor: ProcessorHandle;
+}
+
+/** Opens {@link TestStores} (the warehouse `ready()`); no processor runs yet. */
+export async function openTestStores(
+  config: Readonly<Config>,
+  options: TestPipelineOptions = {},
+): Promise<TestStores> {
+  const registry = options.registry ?? testRegistry();
+  const logger = options.logger ?? silentLogger;
+  const table = createRedisStateTable({
+    partitions: config.topic.partitions,
+    ...config.redis,
+    registry,
+    ...options.table,
+  });
+  const warehouse = await createWarehouse(config.warehouse, logger);
+  const processors: ProcessorHandle[] = [];
+  const closeStores = async () => {
+    await table.close();
+    await warehouse.close();
+  };
+  try {
+    await warehouse.ready();
+  } catch (err) {
+    await closeStores();
+    throw err;
+  }
+  return {
+    table,
+    warehouse,
+    registry,
+    processors,
+    async startProcessor(deps = {}) {
+      const processor = await startProcessor(config, {
+        logger,
+        registry: processors.length === 0 ? registry : testRegistry(),
+        table,
+        warehouse,
+        retry: fastRetry,
+        consumerRetry: fastConsumerRetry,
+        ...options.processor,
+        ...deps,
+      });
+      processors.push(processor);
+      return processor;
+    },
+    async close() {
+      await Promise.all(processors.map((p) => p.stop().catch(() => undefined)));
+      await closeStores();
+    },
+  };
+}
+
+/** Starts {@link TestPipeline}: fast sink and consumer retries, silent logs, its own registry. */
+export async function startTestPipeline(
+  config: Readonly<Config>,
+  options: TestPipelineOptions = {},
+): Promise<TestPipeline> {
+  const stores = await openTestStores(config, options);
+  try {
+    return { ...stores, processor: await stores.startProcessor() };
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
 }

@@ -15,6 +15,8 @@ export class SseReader {
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   body = '';
+  /** True once the server ended the response (or the connection dropped). */
+  ended = false;
   private buffer = '';
   private request: http.ClientRequest | null = null;
   private waiters: (() => void)[] = [];
@@ -33,6 +35,10 @@ export class SseReader {
         }
         res.on('data', (chunk: string) => this.feed(chunk));
         res.on('error', () => undefined);
+        res.on('close', () => {
+          this.ended = true;
+          for (const w of this.waiters.splice(0)) w();
+        });
         resolve(this.status);
       });
       this.request.on('error', (err) => (this.status ? undefined : reject(err)));
@@ -55,6 +61,21 @@ export class SseReader {
           `timed out waiting for ${count} '${event}' events; got ${JSON.stringify(this.events)}`,
         );
       }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits until the server ended the response; throws after `timeoutMs`. */
+  async waitForEnd(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the stream to end');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
         this.waiters.push(() => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Position } from '../../src/domain/position.js';
 import type { PositionRecord } from '../../src/domain/records.js';
 
@@ -10,13 +10,27 @@ export function id(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
+/** A stand-in topic id for a topic name: 16 bytes in Kafka's text form, the same for the same name. */
+export function topicIdOf(topic: string): string {
+  return createHash('sha256').update(topic).digest().subarray(0, 16).toString('base64url');
+}
+
 export function rec(
   topic: string,
   partition: number,
   offset: number | string,
   position: Position,
+  topicId = topicIdOf(topic),
 ): PositionRecord {
-  return { topic, partition, offset: String(offset), position, kafkaTs: position.ts + 5, bytes: 100 };
+  return {
+    topic,
+    topicId,
+    partition,
+    offset: String(offset),
+    position,
+    kafkaTs: position.ts + 5,
+    bytes: 100,
+  };
 }
 
 /** `n` records of one vehicle on one partition, offsets from `first`, one per second. */

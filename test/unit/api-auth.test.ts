@@ -1,13 +1,14 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { keyMatcher } from '../../src/api/auth.js';
+import { keyMatcher } from '../../src/http/auth.js';
 import { createApiServer } from '../../src/api/server.js';
 import { compileConfig, readRawConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { FakeStateTable, FakeWarehouse, vehicle } from '../support/api-fakes.js';
 
-const KEY = 'k-3c1f9e0a7b';
+const KEY = 'k-3c1f9e0a7b-5d2e8f4a6c9b1d3e7f0a';
+const OTHER_KEY = 'other-key-0123456789abcdef0123456';
 const configWith = (vars: Record<string, string>) =>
   compileConfig(readRawConfig({}, vars), { NODE_ENV: 'production' });
 
@@ -18,7 +19,7 @@ describe('API keys', () => {
 
   beforeAll(async () => {
     app = await createApiServer({
-      config: configWith({ API_KEYS: `other-key,${KEY}` }),
+      config: configWith({ API_KEYS: `${OTHER_KEY},${KEY}` }),
       table,
       warehouse: new FakeWarehouse(),
       registry: new Registry(),
@@ -42,7 +43,7 @@ describe('API keys', () => {
       200,
     );
     expect(
-      (await app.inject({ url: '/v1/vehicles/v1', headers: { 'x-api-key': 'other-key' } })).statusCode,
+      (await app.inject({ url: '/v1/vehicles/v1', headers: { 'x-api-key': OTHER_KEY } })).statusCode,
     ).toBe(200);
     const bearer = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${KEY}` } });
     expect(bearer.statusCode).toBe(200);
@@ -54,11 +55,16 @@ describe('API keys', () => {
     expect(withKey.statusCode).toBe(400);
   });
 
-  it('are accepted as ?api_key= only on /v1/stream (EventSource)', async () => {
+  it('are never accepted in the URL, not even on /v1/stream', async () => {
     expect((await app.inject({ url: `/v1/vehicles/v1?api_key=${KEY}` })).statusCode).toBe(401);
-    // A wrong query key on the stream is refused before any streaming starts.
-    const res = await app.inject({ url: '/v1/stream?api_key=wrong' });
+    const res = await app.inject({ url: `/v1/stream?api_key=${KEY}` });
     expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'missing_api_key' });
+    expect(res.json().message).toContain('/v1/stream-tokens');
+    // Nor does a key work as a stream token.
+    expect((await app.inject({ url: `/v1/stream?token=${KEY}` })).json()).toMatchObject({
+      code: 'invalid_stream_token',
+    });
   });
 
   it('protect data and metrics, not the probes, the docs or the map page', async () => {
@@ -79,6 +85,16 @@ describe('API keys', () => {
     });
     await expect(start).rejects.toThrowError(ConfigError);
     await expect(start).rejects.toThrowError(/^API_KEYS: /);
+  });
+
+  it('shorter than 32 characters are refused at start, naming API_KEYS and never echoing the key', () => {
+    const short = 'only-31-characters-long-key-abc';
+    expect(short).toHaveLength(31);
+    const attempt = () => configWith({ API_KEYS: `${KEY},${short}` });
+    expect(attempt).toThrowError(ConfigError);
+    expect(attempt).toThrowError(/^API_KEYS: .*at least 32 characters/);
+    expect(attempt).not.toThrowError(new RegExp(short));
+    expect(configWith({ API_KEYS: `${short}x` }).api.apiKeys).toEqual([`${short}x`]);
   });
 
   it('are off with API_AUTH=off', async () => {

@@ -7,7 +7,7 @@ import { formatTable } from '../../src/cli/format-table.js';
 import { compileConfig, readRawConfig } from '../../src/config/index.js';
 import { FakeStateTable, FakeWarehouse, historyRow, vehicle } from '../support/api-fakes.js';
 
-const KEY = 'cli-test-key';
+const KEY = 'cli-test-key-0123456789abcdef012345';
 
 describe('fleet where / nearby / history / summary', () => {
   const table = new FakeStateTable();

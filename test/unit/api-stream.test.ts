@@ -104,11 +104,20 @@ describe('GET /v1/stream (Server-Sent Events)', () => {
   });
 
   it('closing the server ends open streams', async () => {
-    await start(new FakeStateTable());
+    const table = new FakeStateTable();
+    await start(table);
     const reader = await connect();
     await reader.waitFor('ready');
-    await server!.close();
+    expect(table.listeners.size).toBe(1);
+    expect(reader.ended).toBe(false);
+    // close() must not wait for the open stream to go away by itself (it never would).
+    const closed = server!.close().then(() => 'closed' as const);
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+    expect(await Promise.race([closed, timeout])).toBe('closed');
     server = null;
+    await reader.waitForEnd();
+    expect(reader.ended).toBe(true);
+    expect(table.listeners.size).toBe(0);
   });
 });
 

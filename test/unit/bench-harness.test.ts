@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConsumerPerformance, parseProducerPerformance } from '../../bench/kafka-tools.js';
-import type { MachineInfo } from '../../bench/machine.js';
+import { testMachine } from '../support/bench-machine.js';
 import { resolveOptions } from '../../bench/options.js';
 import { summarizeProfile } from '../../bench/profile.js';
 import { parseRedisBenchmarkCsv } from '../../bench/redis-benchmark.js';
@@ -136,18 +136,7 @@ describe('CPU profile summary', () => {
 });
 
 describe('results and the markdown table', () => {
-  const machine: MachineInfo = {
-    cpu: 'Test CPU',
-    cores: 2,
-    memoryGb: 8,
-    os: 'Linux',
-    node: 'v20',
-    java: 'openjdk 17',
-    kafka: '4.1.1',
-    redis: '7.0',
-    loadAtStart: 0.5,
-    concurrentTestProcesses: 0,
-  };
+  const machine = testMachine;
   const latency = (p99: number) => ({ p50: 5, p95: 10, p99, max: 120, count: 1000 });
   const parts: BenchParts = {
     simulator: {
@@ -235,7 +224,7 @@ describe('results and the markdown table', () => {
     writeFileSync(readme, 'intro\n<!-- bench:results:start -->\nold\n<!-- bench:results:end -->\noutro\n');
     const full = buildResults(resolveOptions({}), machine, parts, new Date('2026-01-02T03:04:05Z'));
     const file = await writeResults(tmp, full, 'THE TABLE');
-    expect(path.basename(file)).toBe('2026-01-02.json');
+    expect(path.basename(file)).toBe('2026-01-02T03-04-05Z.json');
     expect(JSON.parse(readFileSync(file, 'utf8')).producer_records_per_s).toBe(30_000);
     const text = readFileSync(readme, 'utf8');
     expect(text).toMatch(/^intro\n<!-- bench:results:start -->\n+THE TABLE\n/);
@@ -248,7 +237,7 @@ describe('results and the markdown table', () => {
       parts,
       new Date('2026-01-02T03:04:05Z'),
     );
-    expect(path.basename(await writeResults(tmp, quick, 'QUICK'))).toBe('2026-01-02-quick.json');
+    expect(path.basename(await writeResults(tmp, quick, 'QUICK'))).toBe('2026-01-02T03-04-05Z-quick.json');
     expect(readFileSync(readme, 'utf8')).not.toContain('QUICK');
   });
 });

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMetricsServer, type MetricsServer } from '../../src/topology/metrics-server.js';
-import { processorMetrics } from '../../src/topology/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../src/processor/metrics-server.js';
+import { processorMetrics } from '../../src/stream/processor-metrics.js';
 
 describe('metrics server', () => {
   let server: MetricsServer | undefined;

@@ -1,9 +1,9 @@
 import { map, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import type { Ack, Batch } from '../../src/topology/batch.js';
-import { releaseAll } from '../../src/topology/batch.js';
-import { microBatches } from '../../src/topology/micro-batches.js';
+import type { Ack, Batch } from '../../src/stream/batch.js';
+import { releaseAll } from '../../src/stream/batch.js';
+import { microBatches } from '../../src/stream/micro-batches.js';
 
 /** An Ack that counts holds, so tests can check every hold is matched by one release. */
 class CountingAck implements Ack {

@@ -5,6 +5,7 @@ import { newestPerVehicle } from '../../src/state/newest-per-vehicle.js';
 function rec(vehicleId: string, ts: number, partition: number, offset: number): PositionRecord {
   return {
     topic: 't',
+    topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
     partition,
     offset: String(offset),
     kafkaTs: ts,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeviceTime, parseOsmAndQuery, parseTraccarJson } from '../../src/api/gateway/osmand.js';
-import { parseNativeBody } from '../../src/api/gateway/native.js';
+import { parseDeviceTime, parseOsmAndQuery, parseTraccarJson } from '../../src/ingest/gateway/osmand.js';
+import { parseNativeBody } from '../../src/ingest/gateway/native.js';
 import { ValidationError } from '../../src/errors.js';
 
 const now = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -87,6 +87,10 @@ describe('OsmAnd query parameters', () => {
       issuesOf(() => parseOsmAndQuery({ id: 'a', lat: '1', lon: '1', bearing: '400' }, bounds))[0]!.path,
     ).toBe('bearing');
     expect(issuesOf(() => parseOsmAndQuery({ id: 'a b', lat: '1', lon: '1' }, bounds))[0]!.path).toBe('id');
+    expect(issuesOf(() => parseOsmAndQuery({ id: 'nearby', lat: '1', lon: '1' }, bounds))[0]).toMatchObject({
+      path: 'id',
+      message: expect.stringContaining("'nearby' names the /v1/vehicles/nearby route"),
+    });
     expect(
       issuesOf(() => parseOsmAndQuery({ id: 'a', lat: '1', lon: '1', timestamp: '123' }, bounds))[0]!.path,
     ).toBe('timestamp');

@@ -6,6 +6,7 @@ describe('fleet replay --from', () => {
 
   it('accepts earliest, an ISO time, epoch ms and a duration ago', () => {
     expect(parseFrom('earliest', now)).toBe('earliest');
+    expect(parseFrom('changelog', now)).toBe('changelog');
     expect(parseFrom('2026-05-01T06:00:00Z', now)).toBe(Date.parse('2026-05-01T06:00:00Z'));
     expect(parseFrom('1777600000000', now)).toBe(1_777_600_000_000);
     expect(parseFrom('6h', now)).toBe(now - 6 * 3_600_000);

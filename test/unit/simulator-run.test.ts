@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { VirtualTimeScheduler } from 'rxjs';
 import type { Position } from '../../src/domain/position.js';
 import { KafkaUnavailableError } from '../../src/errors.js';
-import type { Publisher } from '../../src/sources/publisher.js';
-import { AREA_PRESETS } from '../../src/sources/simulator/area.js';
-import { Fleet } from '../../src/sources/simulator/fleet.js';
-import { formatProgress } from '../../src/sources/simulator/progress.js';
-import { Simulation } from '../../src/sources/simulator/simulation.js';
+import type { Publisher } from '../../src/ingest/publisher.js';
+import { AREA_PRESETS } from '../../src/ingest/simulator/area.js';
+import { Fleet } from '../../src/ingest/simulator/fleet.js';
+import { formatProgress } from '../../src/ingest/simulator/progress.js';
+import { Simulation } from '../../src/ingest/simulator/simulation.js';
 
 const start = Date.UTC(2026, 2, 2, 9, 0, 0);
 

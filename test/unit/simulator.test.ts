@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { haversineM } from '../../src/domain/geo.js';
 import { parsePosition, type Position } from '../../src/domain/position.js';
 import { ConfigError } from '../../src/errors.js';
-import { AREA_PRESETS, parseArea } from '../../src/sources/simulator/area.js';
-import { Fleet, type FleetOptions } from '../../src/sources/simulator/fleet.js';
-import { Prng } from '../../src/sources/simulator/prng.js';
-import { rushHourActivity, rushHourProfile } from '../../src/sources/simulator/profile.js';
+import { AREA_PRESETS, parseArea } from '../../src/ingest/simulator/area.js';
+import { Fleet, type FleetOptions } from '../../src/ingest/simulator/fleet.js';
+import { Prng } from '../../src/ingest/simulator/prng.js';
+import { rushHourActivity, rushHourProfile } from '../../src/ingest/simulator/profile.js';
 
 const start = Date.UTC(2026, 2, 2, 7, 0, 0);
 const berlin = AREA_PRESETS.berlin!;

@@ -11,7 +11,6 @@ const driver = (code: number, extra: object = {}) =>
 describe('snowflake error classification', () => {
   it.each([
     ['warehouse suspended / resuming', gs('000608', '57P03')],
-    ['warehouse suspended by a resource monitor', gs('090073', '57P03')],
     ['statement / warehouse timeout', gs('000630', '57014')],
     ['statement canceled', gs('000604', '57014')],
     ['lock wait timeout', gs('000625', '57014')],
@@ -47,6 +46,7 @@ describe('snowflake error classification', () => {
     ['table missing or not authorized', gs('002003', '42S02'), /does not exist/],
     ['insufficient privileges', gs('003001', '42501'), /privilege/],
     ['column missing', gs('000904', '42000'), /column/],
+    ['locked user (by SQLSTATE class, no code table entry)', gs('390102', '28000'), /390102/],
     ['no current database', gs('090105', '22000'), /SNOWFLAKE_DATABASE/],
     ['account suspended', gs('000666', '57014'), /suspended/],
   ])('%s is fatal, with a hint', (_what, err, hint) => {
@@ -58,6 +58,35 @@ describe('snowflake error classification', () => {
     expect(error.message).toMatch(hint);
     expect(error.message).toContain(`[${(err as { code: string }).code}`);
     expect(error.cause).toBe(err);
+  });
+
+  it('a resource monitor suspension is transient but flagged; a network policy refusal is fatal', () => {
+    const monitor = classifySnowflakeError(
+      gs(
+        '000608',
+        '57P03',
+        "Warehouse 'W' cannot be resumed because resource monitor 'M' has exceeded its quota.",
+      ),
+    );
+    expect(monitor).toMatchObject({ failure: 'transient', resourceMonitor: true });
+    expect(monitor.hint).toMatch(/quota/);
+    // The pool drops the code: the message alone must do.
+    const policy = classifySnowflakeError(
+      new Error(
+        'Incoming request with IP/Token 203.0.113.7 is not allowed to access Snowflake. Contact your account administrator.',
+      ),
+    );
+    expect(policy).toMatchObject({ failure: 'fatal' });
+    expect(toSinkError('login', policy, null).message).toMatch(/network policy/);
+    expect(
+      classifySnowflakeError(new Error('IP 203.0.113.7 is not allowed to access Snowflake.')).failure,
+    ).toBe('fatal');
+  });
+
+  it('the client-side statement deadline reconnects (retriable)', () => {
+    const err = Object.assign(new Error('no answer within the statement deadline'), { code: 'DEADLINE' });
+    expect(classifySnowflakeError(err).failure).toBe('reconnect');
+    expect(toSinkError('write', classifySnowflakeError(err), err).retriable).toBe(true);
   });
 
   it('HTTP 403 (network policy) is fatal, unknown errors stop rather than loop', () => {

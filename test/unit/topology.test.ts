@@ -7,7 +7,7 @@ import type { DeadLetter, PositionRecord } from '../../src/domain/records.js';
 import { SinkError } from '../../src/errors.js';
 import { Backpressure } from '../../src/sources/backpressure.js';
 import { CommitTracker, type TopicPartitionOffset } from '../../src/sources/commit-tracker.js';
-import type { RawRecord, SourceChunk } from '../../src/sources/source-chunk.js';
+import type { RawRecord, SourceChunk } from '../../src/stream/source-chunk.js';
 import { positionsTopology, type TopologySinks } from '../../src/topology/pipeline.js';
 
 const batch: BatchConfig = {
@@ -52,7 +52,7 @@ function fakeSource() {
   const emit = (partition: number, records: RawRecord[]) => {
     const bytes = records.reduce((n, r) => n + (r.value?.length ?? 0) + (r.key?.length ?? 0), 0);
     const ack = tracker.openTicket('positions', partition, records[0]!.offset, records.at(-1)!.offset, bytes);
-    chunks$.next({ topic: 'positions', partition, records, bytes, ack });
+    chunks$.next({ topic: 'positions', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partition, records, bytes, ack });
     ack.seal();
   };
   const committed = () => Object.fromEntries(tracker.durableOffsets().map((o) => [o.partition, o.offset]));
@@ -72,7 +72,7 @@ function fakeSinks() {
     warehouse: {
       write: async (b: readonly PositionRecord[]) => (
         warehouse.push(...b),
-        { inserted: b.length, duplicates: 0 }
+        { inserted: b.length, duplicates: 0, positionDuplicates: 0 }
       ),
       ping: async () => undefined,
     },

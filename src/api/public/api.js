@@ -42,6 +42,18 @@ export class Api {
     return res.json();
   }
 
+  /** Starts fetching the next stream token now; the next stream() uses it. */
+  prefetchStreamToken() {
+    if (this.key) this.nextToken = this.streamToken().catch(() => null);
+  }
+
+  async streamToken() {
+    const res = await fetch('/v1/stream-tokens', { method: 'POST', headers: { 'x-api-key': this.key } });
+    if (res.status === 401) throw new Unauthorized((await res.json()).message);
+    if (!res.ok) throw new Error(`/v1/stream-tokens: HTTP ${res.status}`);
+    return (await res.json()).token;
+  }
+
   settings() {
     return this.get('/map-config.json');
   }
@@ -73,11 +85,16 @@ export class Api {
   }
 
   /**
-   * Opens the live stream. EventSource cannot send headers, so the key goes as `api_key` (only
-   * accepted on this path). `handlers`: onReady, onPosition(vehicle), onState(state).
+   * Opens the live stream. EventSource cannot send headers and an API key must never sit in a URL,
+   * so with a key it first asks for a short-lived stream token (POST /v1/stream-tokens) and passes
+   * that. A token only opens streams for a few minutes: when a stream is refused later, the caller
+   * reconnects, which fetches a fresh one. `handlers`: onReady, onPosition(vehicle), onState(state).
    */
-  stream(handlers) {
-    const query = this.key ? `?api_key=${encodeURIComponent(this.key)}` : '';
+  async stream(handlers) {
+    const prefetched = this.nextToken;
+    this.nextToken = null;
+    const token = this.key ? ((await prefetched) ?? (await this.streamToken())) : null;
+    const query = token ? `?token=${encodeURIComponent(token)}` : '';
     const source = new EventSource(`/v1/stream${query}`);
     source.addEventListener('ready', () => {
       handlers.onState('live');

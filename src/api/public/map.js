@@ -1,52 +1,59 @@
-// The live map: every vehicle from GET /v1/vehicles, then live over SSE; click for details and
-// the last 24 h track. Plain ES modules, no build step, no CDN.
+// The live map: every vehicle from GET /v1/vehicles, then live over SSE; click for details, the
+// last 24 h track and its playback; geofences under the vehicles and the live event feed. Leaflet and the Natural Earth background come from /vendor:
+// plain ES modules, no build step, no CDN.
+import { latLngBounds } from '/vendor/leaflet/leaflet-src.esm.js';
 import { Api, initialKey, saveKey, Unauthorized } from './api.js';
-import { installPanZoom, nearestMarker } from './controls.js';
+import { addButton, createBaseMap } from './base-map.js';
 import { exposeState } from './inspect.js';
+import { glide, staleness } from './map-logic.js';
+import { EventFeed } from './event-feed.js';
+import { GeofenceLayer } from './geofence-layer.js';
 import { DetailsPanel } from './panel.js';
-import { Viewport } from './projection.js';
-import { COLOURS, drawGrid, drawMarkers, drawTrack, staleness, TileLayer } from './render.js';
+import { TrackPlayback } from './track-playback.js';
+import { VehicleLayer } from './vehicle-layer.js';
 
 const $ = (id) => document.getElementById(id);
 const ANIMATION_MS = 700;
-const HIT_RADIUS_PX = 12;
 
 const state = {
   api: new Api(initialKey()),
-  settings: { staleAfterMs: 60_000, tileUrl: null },
-  /** id → { v (latest JSON), seenAt (local ms when ageMs was measured), from, to, start } */
+  settings: { staleAfterMs: 60_000, tileUrl: null, tileAttribution: null },
+  /** id → { v (latest JSON), seenAt (local ms when ageMs was measured), from, start } */
   vehicles: new Map(),
   selected: null,
-  track: [],
   updates: [],
   totalUpdates: 0,
-  onScreen: [],
   ready: false,
+  baseReady: false,
   fitted: false,
   source: null,
+  /** Bumped by each connect(), so a slower earlier one drops its stream. */
+  connects: 0,
   startedAt: performance.now(),
 };
 
-const view = new Viewport();
-const canvas = $('canvas');
-const ctx = canvas.getContext('2d');
-let base = { draw: drawGrid };
+let map;
+let layer;
+let track;
+let geofences;
+let feed;
 let dirty = true;
 /** Markers glide until then (performance.now() ms). */
 let animatingUntil = 0;
 
 const ageOf = (entry) => entry.v.ageMs + (performance.now() - entry.seenAt);
+const toPoint = (v) => ({ ts: v.ts, lat: v.lat, lon: v.lon, heading: v.heading });
 
 function upsert(v, animate) {
   const now = performance.now();
   const entry = state.vehicles.get(v.vehicleId);
   if (entry && entry.v.ts > v.ts) return;
-  const here = entry ? positionOf(entry, now) : { lat: v.lat, lon: v.lon };
+  const here = entry ? positionOf(entry, now) : null;
   const moving = animate && entry && state.vehicles.size <= 3000;
   state.vehicles.set(v.vehicleId, { v, seenAt: now, from: moving ? here : null, start: now });
   if (moving) animatingUntil = now + ANIMATION_MS;
   if (state.selected === v.vehicleId) {
-    state.track.push({ lat: v.lat, lon: v.lon });
+    track?.push(toPoint(v));
     panel.show(v, v.ageMs, state.settings.staleAfterMs);
   }
   dirty = true;
@@ -54,48 +61,29 @@ function upsert(v, animate) {
 
 /** Where a marker is drawn: gliding from its previous spot for ANIMATION_MS. */
 function positionOf(entry, now) {
-  if (!entry.from) return { lat: entry.v.lat, lon: entry.v.lon };
-  const t = Math.min(1, (now - entry.start) / ANIMATION_MS);
-  if (t >= 1) {
-    entry.from = null;
-    return { lat: entry.v.lat, lon: entry.v.lon };
-  }
-  return {
-    lat: entry.from.lat + (entry.v.lat - entry.from.lat) * t,
-    lon: entry.from.lon + (entry.v.lon - entry.from.lon) * t,
-  };
+  const t = entry.from ? (now - entry.start) / ANIMATION_MS : 1;
+  if (t >= 1) entry.from = null;
+  return glide(entry.from, entry.v, t);
 }
 
-function resize() {
-  const rect = canvas.parentElement.getBoundingClientRect();
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(rect.width * dpr);
-  canvas.height = Math.round(rect.height * dpr);
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  view.resize(rect.width, rect.height);
-  dirty = true;
+function* markers() {
+  const now = performance.now();
+  for (const [id, entry] of state.vehicles) {
+    const p = positionOf(entry, now);
+    yield {
+      id,
+      lat: p.lat,
+      lon: p.lon,
+      heading: entry.v.heading,
+      state: staleness(ageOf(entry), state.settings.staleAfterMs),
+      selected: id === state.selected,
+    };
+  }
 }
 
 function frame() {
-  const now = performance.now();
-  if (dirty || now <= animatingUntil + 100) {
-    base.draw(ctx, view);
-    if (state.selected) drawTrack(ctx, view, state.track);
-    const markers = [];
-    for (const [id, entry] of state.vehicles) {
-      const p = positionOf(entry, now);
-      markers.push({
-        id,
-        lat: p.lat,
-        lon: p.lon,
-        heading: entry.v.heading,
-        colour: COLOURS[staleness(ageOf(entry), state.settings.staleAfterMs)],
-        selected: id === state.selected,
-      });
-    }
-    // The selected one on top.
-    markers.sort((a, b) => Number(a.selected) - Number(b.selected));
-    state.onScreen = drawMarkers(ctx, view, markers, view.zoom >= 15);
+  if (dirty || performance.now() <= animatingUntil + 100) {
+    layer.draw();
     dirty = false;
   }
   requestAnimationFrame(frame);
@@ -122,7 +110,7 @@ const panel = new DetailsPanel(() => select(null));
 
 async function select(id) {
   state.selected = id;
-  state.track = [];
+  track.clear();
   dirty = true;
   if (!id) return panel.hide();
   let entry = state.vehicles.get(id);
@@ -140,14 +128,16 @@ async function select(id) {
       state.api.summary(id).catch(() => null),
     ]);
     if (state.selected !== id) return;
-    state.track = history.positions.map((p) => ({ lat: p.lat, lon: p.lon }));
-    panel.track(state.track.length);
+    const points = history.positions.map(toPoint);
+    const latest = toPoint(state.vehicles.get(id).v);
+    if (points.length === 0 || latest.ts > points[points.length - 1].ts) points.push(latest);
+    track.set(points);
+    panel.track(track.length);
     panel.summary(summary);
   } catch (err) {
     if (err instanceof Unauthorized) return askForKey(err.message);
     panel.track(0, err.message);
   }
-  dirty = true;
 }
 
 async function search(text) {
@@ -169,9 +159,7 @@ async function search(text) {
     id = v.vehicleId;
   }
   const v = state.vehicles.get(id).v;
-  view.lat = v.lat;
-  view.lon = v.lon;
-  view.zoom = Math.max(view.zoom, 14);
+  map.setView([v.lat, v.lon], Math.max(map.getZoom(), 14), { animate: false });
   await select(id);
 }
 
@@ -193,9 +181,19 @@ function askForKey(message) {
   $('key-input').focus();
 }
 
-function connect() {
+/** An event of the feed was clicked: centre its vehicle (or where the event happened) and select it. */
+function focusVehicle(id, event) {
+  const v = state.vehicles.get(id)?.v ?? event;
+  if (typeof v.lat === 'number') map.setView([v.lat, v.lon], Math.max(map.getZoom(), 14), { animate: false });
+  void select(id);
+}
+
+async function connect() {
+  void feed.connect(state.api);
   state.source?.close();
-  state.source = state.api.stream({
+  state.source = null;
+  const attempt = ++state.connects;
+  const handlers = {
     onReady: () => void loadAll(),
     onPosition: (v) => {
       state.updates.push(performance.now());
@@ -207,7 +205,18 @@ function connect() {
       $('connection').textContent = s === 'closed' ? 'disconnected' : s;
       if (s === 'closed') void reconnectLater();
     },
-  });
+  };
+  let source;
+  try {
+    source = await state.api.stream(handlers);
+  } catch (err) {
+    if (err instanceof Unauthorized) return askForKey(err.message);
+    handlers.onState('closed');
+    return;
+  }
+  // A newer connect() (a new key) superseded this one while its token was on the way.
+  if (attempt !== state.connects) source.close();
+  else state.source = source;
 }
 
 /** The server refused the stream: ask for a key if that is why, else try again shortly. */
@@ -225,7 +234,7 @@ async function loadAll() {
   try {
     for (const v of await state.api.allVehicles()) upsert(v, false);
     if (!state.fitted && state.vehicles.size > 0) {
-      view.fit([...state.vehicles.values()].map((e) => e.v));
+      fitAll();
       state.fitted = true;
     }
     state.ready = true;
@@ -235,16 +244,29 @@ async function loadAll() {
   }
 }
 
+function fitAll() {
+  if (state.vehicles.size === 0) return;
+  const bounds = latLngBounds([...state.vehicles.values()].map((e) => [e.v.lat, e.v.lon]));
+  map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15, animate: false });
+}
+
 function installControls() {
-  const map = $('map');
-  installPanZoom({
-    map,
-    canvas,
-    view,
-    buttons: { zoomIn: $('zoom-in'), zoomOut: $('zoom-out'), fit: $('zoom-fit') },
-    onChange: () => (dirty = true),
-    onClick: (x, y) => void select(nearestMarker(state.onScreen, x, y, HIT_RADIUS_PX)),
-    onFit: () => view.fit([...state.vehicles.values()].map((e) => e.v)),
+  addButton(map, { text: '⤢', title: 'Show every vehicle', id: 'zoom-fit', onClick: fitAll });
+  map.on('click', (e) => {
+    const hit = layer.hit(e.containerPoint);
+    if (hit?.cluster) {
+      const c = hit.cluster;
+      map.fitBounds(
+        [
+          [c.south, c.west],
+          [c.north, c.east],
+        ],
+        { padding: [60, 60], maxZoom: 16 },
+      );
+    } else void select(hit?.vehicle ?? null);
+  });
+  map.on('mousemove', (e) => {
+    map.getContainer().classList.toggle('over-vehicle', layer.hit(e.containerPoint) !== null);
   });
   $('search').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -256,31 +278,35 @@ function installControls() {
     saveKey(key);
     state.api = new Api(key);
     $('key-dialog').hidden = true;
-    connect();
+    void connect();
   });
   // The details panel opening narrows the map: follow the element, not only the window.
-  new ResizeObserver(resize).observe(map);
+  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe($('map'));
 }
 
 async function start() {
-  resize();
-  installControls();
+  // The stream's token is fetched while the page loads its background, not after it.
+  state.api.prefetchStreamToken();
   try {
-    state.settings = await state.api.settings();
+    state.settings = { ...state.settings, ...(await state.api.settings()) };
   } catch {
-    // Defaults: grid, 60 s staleness.
+    // Defaults: the offline background, 60 s staleness.
   }
-  if (state.settings.tileUrl) {
-    base = new TileLayer(state.settings.tileUrl, () => (dirty = true));
-    $('attribution').textContent =
-      `tiles: ${new URL(state.settings.tileUrl.replace(/[{}]/g, ''), location.href).host}`;
-  } else {
-    $('attribution').textContent = 'no base map configured (MAP_TILE_URL): coordinate grid';
-  }
-  connect();
+  const base = createBaseMap($('map'), state.settings);
+  map = base.map;
+  base.ready.then(
+    () => (state.baseReady = true),
+    (err) => ($('search-message').textContent = `base map: ${err.message}`),
+  );
+  layer = new VehicleLayer(markers).addTo(map);
+  track = new TrackPlayback(map);
+  geofences = new GeofenceLayer(map, () => state.api).start();
+  feed = new EventFeed($('event-list'), focusVehicle);
+  installControls();
+  exposeState(state, { map, layer, track, geofences, feed });
+  void connect();
   setInterval(updateCounters, 1000);
   requestAnimationFrame(frame);
 }
 
-exposeState(state, canvas);
 void start();

@@ -1,5 +1,5 @@
 // The details panel of the selected vehicle.
-import { staleness } from './render.js';
+import { staleness } from './map-logic.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../../errors.js';
 
 /** A readiness check: resolves when the dependency answers. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -46,7 +47,7 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
             await within(Promise.resolve().then(options.checks[name]!), timeoutMs);
             return [name, { ok: true, ms: Math.round(performance.now() - started) }] as const;
           } catch (err) {
-            return [name, { ok: false, error: err instanceof Error ? err.message : String(err) }] as const;
+            return [name, { ok: false, error: errorMessage(err) }] as const;
           }
         }),
       );

@@ -24,10 +24,18 @@ export function registerBench(program: Command): void {
     .option('--duration <d>', 'how long each rate is sustained (default 60s; quick 8s)')
     .option('--partitions <n>', 'partitions of the bench topics (default 3)')
     .option('--cpu-prof', 'profile the processor replay (node --cpu-prof) and summarise where time goes')
-    .option('--only <steps>', 'comma-separated subset of: ceilings, producer, replay, latency')
+    .option(
+      '--only <steps>',
+      'comma-separated subset of: ceilings, producer, replay (with fleet replay into Redis only), events, peer, latency, wire, scale',
+    )
+    .option(
+      '--processors <list>',
+      'also replay the pre-loaded topic with each count of `fleet process` children in one group (e.g. 1,2,3): throughput and CPU per record',
+    )
     .option('--keep-services', 'leave the bench Kafka and Redis running afterwards')
     .option('--out <dir>', 'where results/, README.md and profiles go (default bench)')
     .option('--note <text>', 'free text stored with the results (e.g. machine load)')
+    .option('--no-changelog', 'replay without the table changelog (STATE_CHANGELOG=false), to see its cost')
     .option(
       '--render <results.json>',
       'measure nothing: print (and for a full run keep in README.md) the table of a results file',

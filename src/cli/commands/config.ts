@@ -1,29 +1,22 @@
 import type { Command } from 'commander';
-import { loadConfig, variables } from '../../config/index.js';
+import { configurationDoc } from '../../config/configuration-doc.js';
+import { loadConfig } from '../../config/index.js';
+import { maskSecrets } from '../../config/mask.js';
 import { action } from '../context.js';
 
 export function registerConfig(program: Command): void {
   program
     .command('config')
     .description('validate the configuration from the environment and print it (secrets masked)')
-    .option('--markdown', 'print the table of every variable (the README section)')
+    .option('--markdown', 'print docs/configuration.md: every variable, its default and meaning')
     .action(
       action(async (opts: { markdown?: boolean }) => {
         if (opts.markdown) {
-          process.stdout.write('| Variable | Default | Meaning |\n| --- | --- | --- |\n');
-          for (const v of variables) {
-            const def = 'default' in v && v.default !== '' ? `\`${v.default}\`` : '—';
-            process.stdout.write(`| \`${v.name}\` | ${def} | ${v.doc} |\n`);
-          }
+          process.stdout.write(configurationDoc());
           return;
         }
         const config = loadConfig();
-        const masked = JSON.parse(
-          JSON.stringify(config, (key, value: unknown) =>
-            /password|privateKey$|passphrase|apiKeys?$/i.test(key) && value ? '***' : value,
-          ),
-        ) as unknown;
-        process.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
       }),
     );
 }

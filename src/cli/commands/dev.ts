@@ -1,20 +1,18 @@
 import type { Command } from 'commander';
-import { kafkaReadiness } from '../../api/kafka-readiness.js';
-import { startGatewayServer } from '../../api/gateway/server.js';
-import { startApiServer } from '../../api/server.js';
-import { loadConfig, type Config } from '../../config/index.js';
-import { createKafka } from '../../kafka/client.js';
-import { brokerCount, dlqTopicPlan, ensureTopic, positionTopicPlan } from '../../kafka/topic-admin.js';
-import { servicesDown, servicesUp } from '../../local/services.js';
-import { createLogger, LogEvents, type Logger } from '../../logger.js';
-import { createWarehouse } from '../../sinks/create-warehouse.js';
-import { createPublisher } from '../../sources/publisher.js';
-import { parseArea } from '../../sources/simulator/area.js';
-import { Fleet } from '../../sources/simulator/fleet.js';
-import { steadyProfile } from '../../sources/simulator/profile.js';
-import { Simulation } from '../../sources/simulator/simulation.js';
-import { createRedisStateTable } from '../../state/redis-state-table.js';
-import { startProcessor } from '../../topology/processor.js';
+import { runApp } from '../../app/app.js';
+import { startDev } from '../../app/dev.js';
+import { prepareLocalInfrastructure } from '../../app/local-infrastructure.js';
+import { untilSignal } from '../../app/until-signal.js';
+import {
+  devEnvironment,
+  explicitServiceAddresses,
+  fleetHomeFromEnv,
+  logLevelFromEnv,
+} from '../../config/index.js';
+import { parseArea } from '../../ingest/simulator/area.js';
+import { parseScenario, SCENARIO_PRESETS } from '../../ingest/simulator/scenario.js';
+import { servicesDown } from '../../local/services.js';
+import { createLogger, LogEvents } from '../../logger.js';
 import { action, parseDuration } from '../context.js';
 
 interface DevFlags {
@@ -23,44 +21,14 @@ interface DevFlags {
   area: string;
   keepServices?: boolean;
   simulate: boolean;
-}
-
-/** Local services (unless KAFKA_BROKERS / REDIS_URL point elsewhere) and the topics. */
-async function prepareInfrastructure(
-  home: string,
-  logger: Logger,
-): Promise<{ config: Readonly<Config>; started: boolean }> {
-  const needKafka = !process.env.KAFKA_BROKERS;
-  const needRedis = !process.env.REDIS_URL;
-  const state =
-    needKafka || needRedis
-      ? await servicesUp({ home, logger, kafka: needKafka, redis: needRedis, fresh: false })
-      : {};
-  const config = loadConfig({
-    ...(needKafka && state.kafka ? { KAFKA_BROKERS: state.kafka.brokers.join(',') } : {}),
-    ...(needRedis && state.redis ? { REDIS_URL: state.redis.url } : {}),
-  });
-  const admin = createKafka(config.kafka, { logger, role: 'admin' }).admin();
-  await admin.connect();
-  try {
-    const brokers = await brokerCount(admin);
-    for (const plan of [positionTopicPlan(config.topic, brokers), dlqTopicPlan(config.topic, brokers)]) {
-      const outcome = await ensureTopic(admin, plan);
-      if (outcome.action === 'differs')
-        logger.warn(
-          { topic: plan.name, differences: outcome.differences },
-          'topic settings differ (run fleet topics create --alter)',
-        );
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  return { config, started: needKafka || needRedis };
+  scenario: string;
+  avro?: boolean;
 }
 
 /**
- * `fleet dev` (what `npm start` runs): local Kafka + Redis, topics, the simulator, the processor,
- * the ingest gateway and the API + live map, all in one process, DuckDB as the warehouse.
+ * `fleet dev` (what `npm start` runs): local Kafka + Redis, topics, the simulator (with the `demo`
+ * scenario: a speeder and a vehicle that goes silent), the processor, the events processor, the
+ * ingest gateway and the API + live map, all in one process, DuckDB as the warehouse.
  */
 export function registerDev(program: Command): void {
   program
@@ -75,94 +43,74 @@ export function registerDev(program: Command): void {
       'simulated city (berlin, paris, london, nyc, sf or minLon,minLat,maxLon,maxLat)',
       'berlin',
     )
+    .option(
+      '--scenario <spec>',
+      `speeders and silent vehicles, so events show up: ${Object.keys(SCENARIO_PRESETS).join(' | ')} or speeders=N,silent=M`,
+      'demo',
+    )
     .option('--no-simulate', 'run without the simulator (positions come from devices / fleet simulate)')
     .option('--keep-services', 'leave Kafka and Redis running on exit')
+    .option(
+      '--avro',
+      'produce Avro (WIRE_FORMAT=avro) and start Apicurio Registry unless SCHEMA_REGISTRY_URL is set',
+    )
     .action(
       action(async (flags: DevFlags) => {
         // Local development: API keys are optional unless API_AUTH says otherwise.
-        process.env.NODE_ENV ??= 'development';
-        const home = process.env.FLEET_HOME || '.cache/fleet';
-        const bootLogger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+        const env = devEnvironment();
+        const home = fleetHomeFromEnv(env);
+        const bootLogger = createLogger({ level: logLevelFromEnv('info', env) });
         bootLogger.info(
           'starting local Kafka and Redis (first run resolves the Kafka jars from Maven Central)',
         );
-        const { config, started } = await prepareInfrastructure(home, bootLogger);
-        const logger = createLogger({ level: config.logLevel });
-
-        const table = createRedisStateTable({ url: config.redis.url, prefix: config.redis.prefix, logger });
-        const warehouse = await createWarehouse(config.warehouse, logger);
-        await warehouse.ready();
-        const processor = await startProcessor(config, { logger, table, warehouse });
-        const publisher = createPublisher(config, { logger });
-        await publisher.connect();
-        const kafka = kafkaReadiness(
-          createKafka(config.kafka, { logger, role: 'api', retry: { retries: 0 }, requestTimeout: 2000 }),
-        );
-        const api = await startApiServer({
-          config,
-          table,
-          warehouse,
-          publisher,
-          readiness: { kafka: kafka.check },
-          logger,
+        if (flags.avro) bootLogger.info('starting Apicurio Registry too (Java 21+; 10–90 s)');
+        const { config, started } = await prepareLocalInfrastructure({
+          home,
+          logger: bootLogger,
+          env,
+          explicit: explicitServiceAddresses(env),
+          avro: flags.avro === true,
         });
-        const gateway = await startGatewayServer({ config, publisher, logger });
+        const logger = createLogger({ level: config.logLevel });
         const vehicles = Number(flags.vehicles);
         const intervalMs = parseDuration(flags.interval, '--interval');
-        const simulation = flags.simulate
-          ? new Simulation({
-              fleet: new Fleet({
-                seed: Date.now() % 2 ** 31,
-                vehicles,
-                area: parseArea(flags.area),
-                intervalMs,
-                startMs: Date.now(),
-                profile: steadyProfile,
-                idPrefix: 'sim-',
-              }),
-              publisher,
-              logger,
-              tickMs: Math.min(100, intervalMs),
-            })
-          : null;
-        const simulated = simulation?.run();
-
-        const mapUrl = api.url.replace('127.0.0.1', 'localhost');
-        process.stdout.write(
-          [
-            '',
-            `  fleet-tracker is running`,
-            `  live map      ${mapUrl}/`,
-            `  API docs      ${mapUrl}/docs`,
-            `  device ingest ${gateway.address}/?id=truck-1&lat=52.52&lon=13.40  (OsmAnd / Traccar Client)`,
-            `  Kafka         ${config.kafka.brokers.join(',')}   Redis ${config.redis.url}   DuckDB ${config.warehouse.duckdbPath}`,
-            simulation
-              ? `  simulator     ${vehicles} vehicles, one report every ${flags.interval}`
-              : '  simulator     off',
-            '  Ctrl-C stops everything',
-            '',
-          ].join('\n') + '\n',
-        );
-
-        const reason = await new Promise<string>((resolve) => {
-          process.once('SIGINT', () => resolve('SIGINT'));
-          process.once('SIGTERM', () => resolve('SIGTERM'));
-          processor.done.then(
-            () => resolve('processor stopped'),
-            (err: unknown) => resolve(`processor failed: ${String(err)}`),
-          );
-        });
-        logger.info({ event: LogEvents.shutdown, reason }, 'shutting down');
-        simulation?.stop();
-        await simulated;
-        await api.close();
-        await gateway.app.close();
-        await publisher.close({ timeoutMs: 5000 });
-        await processor.stop();
-        await kafka.close();
-        await warehouse.close();
-        await table.close();
-        if (started && !flags.keepServices) await servicesDown(home, logger);
+        const area = parseArea(flags.area);
+        const scenario = parseScenario(flags.scenario);
+        try {
+          await runApp(config, logger, async (app) => {
+            const dev = await startDev(app, {
+              simulation: flags.simulate ? { vehicles, intervalMs, area, scenario } : null,
+            });
+            const mapUrl = dev.api.url.replace('127.0.0.1', 'localhost');
+            process.stdout.write(
+              [
+                '',
+                `  fleet-tracker is running`,
+                `  live map      ${mapUrl}/`,
+                `  API docs      ${mapUrl}/docs`,
+                `  device ingest ${dev.gatewayAddress}/?id=truck-1&lat=52.52&lon=13.40  (OsmAnd / Traccar Client)`,
+                `  Kafka         ${config.kafka.brokers.join(',')}   Redis ${config.redis.url}   DuckDB ${config.warehouse.duckdbPath}`,
+                `  wire format   ${config.wireFormat}${config.schemaRegistry ? `   schema registry ${config.schemaRegistry.url}` : ''}`,
+                dev.simulating
+                  ? `  simulator     ${vehicles} vehicles, one report every ${flags.interval}, scenario ${flags.scenario}`
+                  : '  simulator     off',
+                '  Ctrl-C stops everything',
+                '',
+              ].join('\n') + '\n',
+            );
+            const reason = await Promise.race([
+              untilSignal(),
+              dev.processor.done.then(() => 'processor stopped'),
+              dev.events.processor.done.then(
+                () => 'events processor stopped',
+                (err: unknown) => `events processor failed: ${String(err)}`,
+              ),
+            ]);
+            logger.info({ event: LogEvents.shutdown, reason }, 'shutting down');
+          });
+        } finally {
+          if (started && !flags.keepServices) await servicesDown(home, logger);
+        }
         process.exit(0);
       }),
     );

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { logLevelFromEnv } from '../../config/index.js';
 import { ConfigError, FleetError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logger.js';
 import { action } from '../context.js';
@@ -11,6 +12,7 @@ interface FaultSuite {
     only?: readonly string[];
     home: string;
     seed?: number;
+    fuzzRuns?: number;
     keepServices?: boolean;
     logger: Logger;
     out: (line: string) => void;
@@ -29,6 +31,10 @@ export function registerFaults(program: Command): void {
     .option('--quick', 'the CI form: smaller workloads and shorter faults (under 10 minutes)')
     .option('--only <ids>', 'comma-separated scenario ids or numbers (e.g. processor-crashes,2)')
     .option('--seed <n>', 'seed of the random kill moments and fuzz input (printed by every run)')
+    .option(
+      '--fuzz-runs <n>',
+      'runs per property of the property-based fuzz (default 2000 quick, 20000 full)',
+    )
     .option('--home <dir>', "the suite's services, logs and DuckDB files", '.cache/fleet-faults')
     .option('--keep-services', 'leave the suite’s Kafka and Redis running afterwards')
     .action(
@@ -37,6 +43,7 @@ export function registerFaults(program: Command): void {
           quick?: boolean;
           only?: string;
           seed?: string;
+          fuzzRuns?: string;
           home: string;
           keepServices?: boolean;
         }) => {
@@ -48,7 +55,10 @@ export function registerFaults(program: Command): void {
           const seed = opts.seed === undefined ? undefined : Number(opts.seed);
           if (seed !== undefined && !Number.isInteger(seed))
             throw new ConfigError('--seed', 'expected an integer');
-          const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: 2 });
+          const fuzzRuns = opts.fuzzRuns === undefined ? undefined : Number(opts.fuzzRuns);
+          if (fuzzRuns !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0))
+            throw new ConfigError('--fuzz-runs', 'expected a positive integer');
+          const logger = createLogger({ level: logLevelFromEnv('warn'), destination: 2 });
           const suite = (await import(SUITE.href)) as FaultSuite;
           const result = await suite.runFaults({
             quick: opts.quick ?? false,
@@ -58,6 +68,7 @@ export function registerFaults(program: Command): void {
               .filter(Boolean),
             home: opts.home,
             ...(seed !== undefined ? { seed } : {}),
+            ...(fuzzRuns !== undefined ? { fuzzRuns } : {}),
             keepServices: opts.keepServices ?? false,
             logger,
             out: (line) => process.stdout.write(`${line}\n`),

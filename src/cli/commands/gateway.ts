@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { startGatewayServer } from '../../api/gateway/server.js';
-import { errorMessage } from '../../errors.js';
-import { LogEvents } from '../../logger.js';
-import { createPublisher } from '../../sources/publisher.js';
+import { runApp } from '../../app/app.js';
+import { untilSignal } from '../../app/until-signal.js';
+import { LogEvents, logError } from '../../logger.js';
 import { action, commandContext, parseDuration } from '../context.js';
 
 export function registerGateway(program: Command): void {
@@ -21,22 +20,22 @@ export function registerGateway(program: Command): void {
           ...(opts.host !== undefined ? { HOST: opts.host } : {}),
         });
         const publishTimeoutMs = parseDuration(opts.publishTimeout, '--publish-timeout');
-        const publisher = createPublisher(config, { logger, publishTimeoutMs });
-        const { app } = await startGatewayServer({ config, publisher, logger, publishTimeoutMs });
-        // Listen first: while Kafka is unreachable devices get 503 and retry; the gateway stays up.
-        publisher
-          .connect()
-          .catch((err: unknown) =>
-            logger.warn({ err: errorMessage(err) }, 'Kafka not reachable yet: answering 503 until it is'),
-          );
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        await runApp(config, logger, async (app) => {
+          const publisher = await app.publisher({
+            publishTimeoutMs,
+            connect: false,
+            closeTimeoutMs: publishTimeoutMs + 5000,
+          });
+          await app.gateway(publisher, { publishTimeoutMs });
+          // Listen first: while Kafka is unreachable devices get 503 and retry; the gateway stays up.
+          publisher
+            .connect()
+            .catch((err: unknown) =>
+              logError(logger, err, 'Kafka not reachable yet: answering 503 until it is', {}, 'warn'),
+            );
+          const signal = await untilSignal();
+          logger.info({ event: LogEvents.shutdown, signal }, 'gateway stopping');
         });
-        logger.info({ event: LogEvents.shutdown }, 'gateway stopping');
-        await app.close();
-        await publisher.close({ timeoutMs: publishTimeoutMs + 5000 });
       }),
     );
 }

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import type { Logger } from '../../logger.js';
+import { runApp } from '../../app/app.js';
+import { untilSignal } from '../../app/until-signal.js';
+import { assertMetricsExposure } from '../../http/metrics-access.js';
 import { LogEvents } from '../../logger.js';
-import { defaultRegistry } from '../../metrics.js';
-import { startMetricsServer, type MetricsServer } from '../../topology/metrics-server.js';
-import { DEFAULT_STOP_TIMEOUT_MS, startProcessor, type ProcessorHandle } from '../../topology/processor.js';
+import { DEFAULT_STOP_TIMEOUT_MS } from '../../processor/processor.js';
 import { action, commandContext } from '../context.js';
 
-/** Fargate kills 30 s after SIGTERM; if draining somehow hangs, leave a little earlier. */
 const HARD_EXIT_MS = DEFAULT_STOP_TIMEOUT_MS + 3000;
 
 export function registerProcess(program: Command): void {
@@ -23,45 +22,33 @@ export function registerProcess(program: Command): void {
           CONSUMER_GROUP: opts.group,
           METRICS_PORT: opts.metricsPort,
         });
-        const processor = await startProcessor(config, { logger });
-        let server: MetricsServer | null = null;
-        if (config.metrics.port > 0) {
-          server = await startMetricsServer({
-            host: config.api.host,
-            port: config.metrics.port,
-            registry: defaultRegistry,
-            health: () => ({ ok: processor.state === 'RUNNING', ...processor.health() }),
-          });
-          logger.info({ port: server.port }, `metrics on http://${config.api.host}:${server.port}/metrics`);
-        }
-        onShutdownSignal(processor, logger);
-        try {
-          await processor.done;
-        } finally {
-          await server?.close();
-          await new Promise<void>((resolve) => logger.flush(() => resolve()));
-        }
+        // Before anything starts: metrics beyond loopback without METRICS_KEY are refused.
+        if (config.metrics.port > 0) assertMetricsExposure(config.metrics);
+        await runApp(config, logger, async (app) => {
+          const processor = await app.processor();
+          if (config.metrics.port > 0) {
+            const server = await app.metricsServer(() => ({
+              ok: processor.state === 'RUNNING',
+              ...processor.health(),
+            }));
+            logger.info(
+              { port: server.port },
+              `metrics on http://${config.metrics.host}:${server.port}/metrics`,
+            );
+          }
+          const signal = await Promise.race([untilSignal(), processor.done.then(() => null)]);
+          if (signal) {
+            logger.info({ event: LogEvents.shutdown, signal }, `${signal}: draining`);
+            // Fargate kills 30 s after SIGTERM: if draining somehow hangs, leave a little earlier.
+            setTimeout(() => {
+              logger.error('shutdown took too long: exiting');
+              process.exit(1);
+            }, HARD_EXIT_MS).unref();
+          }
+          // Leaving runApp stops the processor (drain, flush, commit); a FAILED stop rejects.
+        });
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
         process.exit(0);
       }),
     );
-}
-
-/** SIGTERM / SIGINT: drain, flush, commit and leave the group; a second signal exits at once. */
-function onShutdownSignal(processor: ProcessorHandle, logger: Logger): void {
-  let received = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (received) {
-      logger.warn({ signal }, 'second signal: exiting without draining');
-      process.exit(130);
-    }
-    received = true;
-    logger.info({ event: LogEvents.shutdown, signal }, `${signal}: draining`);
-    setTimeout(() => {
-      logger.error('shutdown took too long: exiting');
-      process.exit(1);
-    }, HARD_EXIT_MS).unref();
-    void processor.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { HistoryRow, VehicleSummary } from '../../sinks/warehouse-sink.js';
+import type { HistoryRow, VehicleSummary } from '../../sinks/warehouse-reader.js';
 import { apiGet, type ApiTarget } from '../api-client.js';
 import { action, commandContext, parseDuration } from '../context.js';
 import { formatTable } from '../format-table.js';
@@ -21,13 +21,13 @@ interface VehicleAnswer {
   distanceM?: number;
 }
 
-interface QueryFlags {
+export interface QueryFlags {
   url?: string;
   apiKey?: string;
   json?: boolean;
 }
 
-function target(flags: QueryFlags): ApiTarget {
+export function target(flags: QueryFlags): ApiTarget {
   const { config } = commandContext(
     { ...(flags.url ? { API_URL: flags.url } : {}), ...(flags.apiKey ? { API_KEY: flags.apiKey } : {}) },
     { logToStderr: true },
@@ -38,14 +38,14 @@ function target(flags: QueryFlags): ApiTarget {
   };
 }
 
-function withApiOptions(command: Command): Command {
+export function withApiOptions(command: Command): Command {
   return command
     .option('--url <url>', 'query API base URL (API_URL, default http://127.0.0.1:8080)')
     .option('--api-key <key>', 'API key sent as x-api-key (API_KEY)')
     .option('--json', 'print the raw JSON answer');
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+export const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const fixed = (n: number | null | undefined, digits: number) =>
   typeof n === 'number' ? n.toFixed(digits) : null;
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { runReplay, type ReplayProgress } from '../../topology/replay.js';
+import { runReplay, type ReplayProgress } from '../../processor/replay.js';
 import { action, commandContext, parseDuration } from '../context.js';
 
-/** `earliest`, an ISO time, epoch ms, or a duration ago (`6h`). */
-export function parseFrom(text: string, now = Date.now()): 'earliest' | number {
-  if (text === 'earliest') return 'earliest';
+/** `earliest`, `changelog`, an ISO time, epoch ms, or a duration ago (`6h`). */
+export function parseFrom(text: string, now = Date.now()): 'earliest' | 'changelog' | number {
+  if (text === 'earliest' || text === 'changelog') return text;
   if (/^\d{10,}$/.test(text)) return Number(text);
   if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
     const time = Date.parse(text);
@@ -15,18 +15,34 @@ export function parseFrom(text: string, now = Date.now()): 'earliest' | number {
   return now - parseDuration(text, '--from');
 }
 
+interface ReplayFlags {
+  from: string;
+  warehouse?: boolean;
+  rebuild?: boolean;
+  group?: string;
+  keepGroup?: boolean;
+}
+
 export function registerReplay(program: Command): void {
   program
     .command('replay')
     .description(
       'rebuild the Redis latest-state table from the compacted topic with a fresh consumer group (optionally re-load the warehouse)',
     )
-    .option('--from <when>', "'earliest', an ISO time, or a duration ago (6h)", 'earliest')
+    .option(
+      '--from <when>',
+      "'earliest', 'changelog' (restore from the table's changelog, then the topic from the processors' committed offsets), an ISO time, or a duration ago (6h)",
+      'earliest',
+    )
     .option('--warehouse', 're-load the warehouse too (idempotent: rows already there are skipped)')
     .option('--group <id>', 'consumer group of the replay (default: <CONSUMER_GROUP>-replay-<time>)')
+    .option(
+      '--rebuild',
+      'empty the table first and rebuild it sharded for the topic’s current partitions (after the partition count changed, or from the old unsharded layout); needs --from earliest or changelog',
+    )
     .option('--keep-group', 'keep the replay group afterwards (default: deleted)')
     .action(
-      action(async (opts: { from: string; warehouse?: boolean; group?: string; keepGroup?: boolean }) => {
+      action(async (opts: ReplayFlags) => {
         const { config, logger } = commandContext({}, { logToStderr: true });
         const tty = process.stderr.isTTY === true;
         const from = parseFrom(opts.from);
@@ -42,6 +58,7 @@ export function registerReplay(program: Command): void {
           {
             from,
             warehouse: opts.warehouse ?? false,
+            rebuild: opts.rebuild ?? false,
             ...(opts.group ? { groupId: opts.group } : {}),
             keepGroup: opts.keepGroup ?? false,
             onProgress: report,
@@ -50,6 +67,11 @@ export function registerReplay(program: Command): void {
           { logger: tty ? logger.child({}, { level: 'warn' }) : logger },
         );
         const seconds = (result.durationMs / 1000).toFixed(1);
+        if (result.restored) {
+          process.stdout.write(
+            `restored ${result.restored.applied} vehicle states from ${result.restored.records} changelog records\n`,
+          );
+        }
         process.stdout.write(
           `replayed ${result.records} records in ${seconds} s into ${config.redis.prefix}* ` +
             `${opts.warehouse ? 'and the warehouse ' : ''}(group ${result.groupId})` +

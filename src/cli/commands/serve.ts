@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { kafkaReadiness } from '../../api/kafka-readiness.js';
-import { startApiServer } from '../../api/server.js';
-import { createKafka } from '../../kafka/client.js';
+import { runApp } from '../../app/app.js';
+import { untilSignal } from '../../app/until-signal.js';
 import { LogEvents } from '../../logger.js';
-import { createWarehouse } from '../../sinks/create-warehouse.js';
-import { createPublisher } from '../../sources/publisher.js';
-import { createRedisStateTable } from '../../state/redis-state-table.js';
-import { startProcessor } from '../../topology/processor.js';
 import { action, commandContext } from '../context.js';
 
 interface ServeFlags {
@@ -14,18 +9,7 @@ interface ServeFlags {
   port?: string;
   process?: boolean;
   ingest?: boolean;
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve(signal);
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  events?: boolean;
 }
 
 /** `fleet serve`: the query API, SSE stream, OpenAPI docs and live map. */
@@ -39,6 +23,10 @@ export function registerServe(program: Command): void {
       '--process',
       'also run the stream processor in this process (one DuckDB file can only be opened by one process; its metrics join /metrics)',
     )
+    .option(
+      '--events',
+      'also run the events processor and its warehouse sink in this process (fleet events-process; with DuckDB the process owning the file must store the events)',
+    )
     .option('--ingest', 'also accept positions on POST /v1/positions (published to Kafka)')
     .action(
       action(async (flags: ServeFlags) => {
@@ -46,39 +34,21 @@ export function registerServe(program: Command): void {
           ...(flags.host ? { HOST: flags.host } : {}),
           ...(flags.port ? { PORT: flags.port } : {}),
         });
-        const table = createRedisStateTable({ url: config.redis.url, prefix: config.redis.prefix, logger });
-        const warehouse = await createWarehouse(config.warehouse, logger);
-        await warehouse.ready();
-        const kafka = kafkaReadiness(
-          createKafka(config.kafka, { logger, role: 'api', retry: { retries: 0 }, requestTimeout: 2000 }),
-        );
-        const processor = flags.process ? await startProcessor(config, { logger, table, warehouse }) : null;
-        const publisher = flags.ingest ? createPublisher(config, { logger }) : null;
-        await publisher?.connect();
-        const server = await startApiServer({
-          config,
-          table,
-          warehouse,
-          readiness: { kafka: kafka.check },
-          logger,
-          ...(publisher ? { publisher } : {}),
-        });
-        process.stderr.write(`fleet: live map ${server.url}/  ·  API docs ${server.url}/docs\n`);
-        try {
+        await runApp(config, logger, async (app) => {
+          const processor = flags.process ? await app.processor({ shareSinks: true }) : null;
+          const events = flags.events ? await app.eventsProcessor() : null;
+          const publisher = flags.ingest ? await app.publisher() : undefined;
+          const server = await app.apiServer(publisher ? { publisher } : {});
+          process.stderr.write(`fleet: live map ${server.url}/  ·  API docs ${server.url}/docs\n`);
           // A co-hosted processor that fails takes the server down with it (its error is reported).
           const reason = await Promise.race([
             untilSignal(),
             ...(processor ? [processor.done.then(() => 'processor stopped')] : []),
+            ...(events ? [events.processor.done.then(() => 'events processor stopped')] : []),
+            ...(events?.sink ? [events.sink.done.then(() => 'events sink stopped')] : []),
           ]);
           logger.info({ event: LogEvents.shutdown, reason }, 'shutting down');
-        } finally {
-          await server.close();
-          await publisher?.close();
-          if (processor) await processor.stop();
-          await kafka.close();
-          await warehouse.close();
-          await table.close();
-        }
+        });
       }),
     );
 }

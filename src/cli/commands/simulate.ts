@@ -1,14 +1,25 @@
 import { once } from 'node:events';
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
+import { runApp } from '../../app/app.js';
+import { untilSignal } from '../../app/until-signal.js';
+import { emfSettings } from '../../config/config.js';
+import { startServiceEmf } from '../../emf-services.js';
+import { defaultRegistry } from '../../metrics.js';
 import { ConfigError } from '../../errors.js';
-import { createPublisher } from '../../sources/publisher.js';
-import { DEFAULT_AREA, LocalProjection, parseArea } from '../../sources/simulator/area.js';
-import { Fleet } from '../../sources/simulator/fleet.js';
-import { rushHourProfile, steadyProfile } from '../../sources/simulator/profile.js';
-import { formatProgress, reportProgress } from '../../sources/simulator/progress.js';
-import { Simulation } from '../../sources/simulator/simulation.js';
+import { DEFAULT_AREA, LocalProjection, parseArea } from '../../ingest/simulator/area.js';
+import { Fleet } from '../../ingest/simulator/fleet.js';
+import { rushHourProfile, steadyProfile } from '../../ingest/simulator/profile.js';
+import { formatProgress, reportProgress } from '../../ingest/simulator/progress.js';
+import { parseScenario, SCENARIO_PRESETS } from '../../ingest/simulator/scenario.js';
+import { Simulation } from '../../ingest/simulator/simulation.js';
 import { action, commandContext, parseDuration } from '../context.js';
+import type { Config } from '../../config/config.js';
+import type { BoundingBox } from '../../domain/geo.js';
+import { publishGeofences } from '../../ingest/geofence-publisher.js';
+import { createKafka } from '../../kafka/client.js';
+import type { Logger } from '../../logger.js';
+import { describeInvalid, readGeofenceFile } from '../geofence-file.js';
 
 interface SimulateFlags {
   vehicles: string;
@@ -22,7 +33,9 @@ interface SimulateFlags {
   rate?: string;
   prefix: string;
   compression: string;
+  scenario: string;
   dryRun?: boolean;
+  geofences?: string;
 }
 
 function positiveInt(text: string, flag: string, max = 10_000_000): number {
@@ -55,6 +68,15 @@ export function registerSimulate(program: Command): void {
     .option('--rate <msgs/s>', 'benchmark mode: a target total rate; vehicles default to rate/10')
     .option('--prefix <text>', 'vehicle id prefix', 'sim-')
     .option('--compression <codec>', 'gzip | none', 'gzip')
+    .option(
+      '--geofences <file|demo>',
+      'first publish these geofences (a .geojson file, or `demo`: a built-in set over --area) to GEOFENCES_TOPIC',
+    )
+    .option(
+      '--scenario <spec>',
+      `events on purpose: ${Object.keys(SCENARIO_PRESETS).join(' | ')} or speeders=N,silent=M (speeders report 150 km/h half of each minute; silent vehicles stop after 20 s)`,
+      'none',
+    )
     .option(
       '--dry-run',
       'print the positions as JSON lines instead of publishing (as fast as possible; needs --duration)',
@@ -91,6 +113,7 @@ export function registerSimulate(program: Command): void {
                 dayLengthMs: parseDuration(flags.dayLength, '--day-length'),
               })
             : steadyProfile;
+        const scenario = parseScenario(flags.scenario);
         const fleet = new Fleet({
           seed,
           vehicles,
@@ -99,6 +122,7 @@ export function registerSimulate(program: Command): void {
           startMs,
           profile,
           idPrefix: flags.prefix,
+          scenario,
         });
         logger.info(
           {
@@ -107,6 +131,7 @@ export function registerSimulate(program: Command): void {
             intervalMs,
             rate,
             profile: profile.name,
+            scenario,
             area,
             start: new Date(startMs).toISOString(),
           },
@@ -124,46 +149,65 @@ export function registerSimulate(program: Command): void {
           return;
         }
 
-        const publisher = createPublisher(config, {
-          logger,
-          compression: flags.compression as 'gzip' | 'none',
+        if (flags.geofences !== undefined)
+          await publishSimulationGeofences(config, logger, flags.geofences, area);
+        await runApp(config, logger, async (app) => {
+          const publisher = await app.publisher({ compression: flags.compression as 'gzip' | 'none' });
+          app.own(
+            'emf',
+            startServiceEmf('simulator', { ...emfSettings(config), registry: defaultRegistry, logger }),
+            (emf) => emf?.stop(),
+          );
+          const simulation = new Simulation({
+            fleet,
+            publisher,
+            logger,
+            clockOffsetMs: startMs - Date.now(),
+            tickMs: rate ? 5 : Math.min(100, intervalMs),
+            ...(durationMs !== undefined ? { durationMs } : {}),
+            maxOutstanding: rate ? Math.max(50_000, rate) : 100_000,
+          });
+          const tty = Boolean(process.stderr.isTTY);
+          const stopProgress = reportProgress({ progress: () => simulation.progress(), tty, logger });
+          // Ctrl-C stops the simulation, which then waits for what it published; twice exits at once.
+          void untilSignal().then(() => simulation.stop());
+          const began = Date.now();
+          const result = await simulation.run();
+          stopProgress();
+          const seconds = (Date.now() - began) / 1000;
+          const summary = {
+            ...result,
+            seconds,
+            ackedPerSec: Math.round(result.acked / Math.max(seconds, 0.001)),
+            seed,
+          };
+          if (tty)
+            process.stderr.write(`done: ${formatProgress(result, summary.ackedPerSec)}  seed ${seed}\n`);
+          logger.info(summary, 'simulation finished');
+          if (result.failed > 0) process.exitCode = 1;
         });
-        await publisher.connect();
-        const simulation = new Simulation({
-          fleet,
-          publisher,
-          logger,
-          clockOffsetMs: startMs - Date.now(),
-          tickMs: rate ? 5 : Math.min(100, intervalMs),
-          ...(durationMs !== undefined ? { durationMs } : {}),
-          maxOutstanding: rate ? Math.max(50_000, rate) : 100_000,
-        });
-        const tty = Boolean(process.stderr.isTTY);
-        const stopProgress = reportProgress({ progress: () => simulation.progress(), tty, logger });
-        let interrupted = false;
-        const onSignal = () => {
-          if (interrupted) process.exit(130);
-          interrupted = true;
-          simulation.stop();
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        const began = Date.now();
-        const result = await simulation.run();
-        stopProgress();
-        await publisher.close();
-        const seconds = (Date.now() - began) / 1000;
-        const summary = {
-          ...result,
-          seconds,
-          ackedPerSec: Math.round(result.acked / Math.max(seconds, 0.001)),
-          seed,
-        };
-        if (tty) process.stderr.write(`done: ${formatProgress(result, summary.ackedPerSec)}  seed ${seed}\n`);
-        logger.info(summary, 'simulation finished');
-        if (result.failed > 0) process.exitCode = 1;
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
       }),
     );
+}
+
+/** `--geofences`: every feature must be valid (nothing is published otherwise). */
+async function publishSimulationGeofences(
+  config: Readonly<Config>,
+  logger: Logger,
+  file: string,
+  area: BoundingBox,
+): Promise<void> {
+  const { geofences, invalid } = readGeofenceFile(file, area);
+  if (invalid.length > 0)
+    throw new ConfigError(
+      '--geofences',
+      `${invalid.length} invalid feature(s):\n${describeInvalid(file, invalid)}`,
+    );
+  const kafka = createKafka(config.kafka, { logger, role: 'simulator' });
+  await publishGeofences(
+    kafka,
+    { topic: config.topic, name: config.events.geofencesTopic },
+    geofences.map((g) => ({ id: g.id, geofence: g })),
+  );
+  logger.info({ geofences: geofences.length, topic: config.events.geofencesTopic }, 'geofences published');
 }

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { createKafka } from '../../kafka/client.js';
-import {
-  brokerCount,
-  describeTopic,
-  dlqTopicPlan,
-  ensureTopic,
-  positionTopicPlan,
-} from '../../kafka/topic-admin.js';
+import { checkKafkaAccess } from '../../kafka/preflight.js';
+import { brokerCount, describeTopic, topicPlans, ensureTopic } from '../../kafka/topic-admin.js';
+import { REBUILD_COMMAND } from '../../state/table-layout.js';
 import { action, commandContext } from '../context.js';
 
 export function registerTopics(program: Command): void {
@@ -28,20 +24,31 @@ export function registerTopics(program: Command): void {
           },
           { logToStderr: true },
         );
+        await checkKafkaAccess(config.kafka);
         const admin = createKafka(config.kafka, { logger, role: 'admin' }).admin();
         await admin.connect();
         try {
           const brokers = await brokerCount(admin);
           let differs = false;
-          for (const plan of [
-            positionTopicPlan(config.topic, brokers),
-            dlqTopicPlan(config.topic, brokers),
-          ]) {
+          for (const plan of topicPlans(config.topic, brokers)) {
             const outcome = await ensureTopic(admin, plan, { alter: opts.alter ?? false });
             process.stdout.write(`${plan.name}: ${outcome.action}\n`);
             if (outcome.action === 'differs' || outcome.action === 'altered') {
               for (const d of outcome.differences)
                 process.stdout.write(`  ${d.setting}: expected ${d.expected}, actual ${d.actual}\n`);
+              const grew = outcome.differences.find((d) => d.setting === 'partitions');
+              if (
+                outcome.action === 'altered' &&
+                grew &&
+                Number(grew.expected) > Number(grew.actual) &&
+                plan.name === config.topic.name
+              ) {
+                process.stdout.write(
+                  `  partitions grew from ${grew.actual} to ${grew.expected}: the Redis table is sharded by partition ` +
+                    'and vehicles whose key moved would keep a stale state. Stop the processors, run\n' +
+                    `    ${REBUILD_COMMAND}\n  then start the processors again (see docs/state.md).\n`,
+                );
+              }
               if (outcome.action === 'differs') {
                 differs = true;
                 process.stdout.write(
@@ -63,15 +70,13 @@ export function registerTopics(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         const { config, logger } = commandContext({}, { logToStderr: true });
+        await checkKafkaAccess(config.kafka);
         const admin = createKafka(config.kafka, { logger, role: 'admin' }).admin();
         await admin.connect();
         try {
           const brokers = await brokerCount(admin);
           const out = [];
-          for (const plan of [
-            positionTopicPlan(config.topic, brokers),
-            dlqTopicPlan(config.topic, brokers),
-          ]) {
+          for (const plan of topicPlans(config.topic, brokers)) {
             out.push(
               (await describeTopic(admin, plan.name, Object.keys(plan.configs))) ?? {
                 name: plan.name,

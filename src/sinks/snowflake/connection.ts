@@ -14,6 +14,11 @@ export interface DriverOptions {
   loginRetries?: number;
   /** Per-request HTTP timeout. @default 90_000 (ms) */
   requestTimeoutMs?: number;
+  /**
+   * Start-up check attempts after the first on transient failures (unreachable host, suspended
+   * warehouse), 0.5 s doubling to 5 s apart: about two minutes. @default 24
+   */
+  startupRetries?: number;
 }
 
 /** The account's HTTPS endpoint, or the SNOWFLAKE_HOST override (a host, or a full URL). */
@@ -151,21 +156,76 @@ export interface Executed {
   columns: string[];
 }
 
-/** Runs one statement; rows come back as arrays (position-based, case-proof). */
-export function execute(conn: Connection, sqlText: string, binds?: snowflake.Binds): Promise<Executed> {
+/** Thrown when a statement outlives its client-side deadline (classified retriable). */
+export class StatementDeadlineError extends Error {
+  readonly code = 'DEADLINE';
+  constructor(readonly ms: number) {
+    super(`no answer within the statement deadline of ${ms} ms (statement canceled, session dropped)`);
+    this.name = 'StatementDeadlineError';
+  }
+}
+
+/**
+ * Runs one statement; rows come back as arrays (position-based, case-proof).
+ *
+ * `deadlineMs` bounds the whole call. The driver retries a query request up to
+ * `sfRetryMaxNumRetries` = 1000 times (connection_config.js; not an external option), sleeping up
+ * to 16 s between attempts, each attempt up to the request `timeout` (90 s): during a network
+ * outage one statement can block for hours. At the deadline the statement is canceled (best
+ * effort), the session destroyed (its request loop ends with it) and the call rejects with a
+ * {@link StatementDeadlineError}.
+ */
+export function execute(
+  conn: Connection,
+  sqlText: string,
+  binds?: snowflake.Binds,
+  deadlineMs?: number,
+): Promise<Executed> {
   return new Promise((resolve, reject) => {
-    conn.execute({
+    const stmt = conn.execute({
       sqlText,
       ...(binds ? { binds } : {}),
       rowMode: 'array',
-      complete: (err, stmt, rows) => {
+      complete: (err, s, rows) => {
+        clearTimeout(timer);
         if (err) reject(err);
         else
           resolve({
             rows: (rows ?? []) as unknown[][],
-            columns: (stmt.getColumns() ?? []).map((c) => c.getName()),
+            columns: (s.getColumns() ?? []).map((c) => c.getName()),
           });
       },
     });
+    // The driver answers asynchronously (HTTP), never before this line runs.
+    const timer =
+      deadlineMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stmt.cancel(() => undefined);
+            conn.destroy(() => undefined);
+            reject(new StatementDeadlineError(deadlineMs));
+          }, deadlineMs);
   });
+}
+
+/** Resolves `work` or rejects with a {@link StatementDeadlineError} after `ms`, calling `onLate`. */
+export function withDeadline<T>(work: Promise<T>, ms: number, onLate: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      onLate();
+      reject(new StatementDeadlineError(ms));
+    }, ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Session settings every pooled session gets before its first statement: the server-side
+ * statement and lock-wait limits (the server cancels what the client deadline would otherwise
+ * only abandon). Seconds, rounded up; both are documented session parameters.
+ */
+export function sessionSettingsSql(statementTimeoutMs: number): string {
+  const s = Math.max(1, Math.ceil(statementTimeoutMs / 1000));
+  return `ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = ${s}, LOCK_TIMEOUT = ${s}`;
 }

@@ -20,6 +20,8 @@ export interface Classified {
   message: string;
   /** What to check, when the code points at a setting. */
   hint?: string;
+  /** A resource monitor suspended the warehouse: retried, but needs an administrator. */
+  resourceMonitor?: boolean;
 }
 
 interface DriverError {
@@ -31,42 +33,51 @@ interface DriverError {
   cause?: { code?: string; message?: string };
 }
 
-/** GS codes with a known meaning; everything else falls back to the SQLSTATE class. */
+/**
+ * GS codes with a known meaning; everything else falls back to the SQLSTATE class and messages.
+ * Sources: [driver] = snowflake-sdk `lib/constants/gs_errors.js` (3.3.0); [docs] = a Snowflake
+ * documentation page; [observed] = the code Snowflake puts on that message, not in a document we
+ * can cite: the SQLSTATE class gives the same classification without it (only the hint is lost).
+ */
 const CODES: Record<string, [SnowflakeFailure, string?]> = {
   // Login
-  '390100': ['fatal', 'check SNOWFLAKE_USER / SNOWFLAKE_PASSWORD'],
+  '390100': ['fatal', 'check SNOWFLAKE_USER / SNOWFLAKE_PASSWORD'], // [driver] INCORRECT_USERNAME_PASSWORD
   '390144': [
     'fatal',
     'JWT rejected: is the public key of this private key set on the user (RSA_PUBLIC_KEY)?',
-  ],
-  '390189': ['fatal', 'SNOWFLAKE_ROLE is not granted to the user'],
-  '390101': ['fatal', 'the user is locked or disabled'],
-  '390102': ['fatal', 'the user is locked or disabled'],
+  ], // [docs] key-pair troubleshooting: "JWT token is invalid"
+  '390189': ['fatal', 'SNOWFLAKE_ROLE is not granted to the user'], // [observed]
   // Session lifetime (the driver renews expired session tokens itself; these are past that)
-  '390104': ['reconnect'],
-  '390111': ['reconnect'],
-  '390112': ['reconnect'],
-  '390114': ['reconnect'],
-  // Objects, privileges, schema
+  '390104': ['reconnect'], // [driver] SESSION_TOKEN_INVALID
+  '390111': ['reconnect'], // [driver] GONE_SESSION
+  '390112': ['reconnect'], // [driver] SESSION_TOKEN_EXPIRED
+  '390114': ['reconnect'], // [driver] MASTER_TOKEN_EXPIRED
+  // Objects, privileges, schema — all [observed]; SQLSTATE 42xxx / 22000 classify them anyway
   '000606': ['fatal', 'no usable warehouse: set SNOWFLAKE_WAREHOUSE and grant USAGE on it to the role'],
   '002003': ['fatal', 'object does not exist or the role lacks privileges on it'],
-  '003001': ['fatal', 'the role lacks a privilege (see the grants in the README, section Warehouse)'],
-  '000904': [
-    'fatal',
-    'the table lacks a column the sink writes (compare with the DDL in the README (section Warehouse))',
-  ],
+  '003001': ['fatal', 'the role lacks a privilege (see the grants in docs/snowflake.md)'],
+  '000904': ['fatal', 'the table lacks a column the sink writes (compare with the DDL in docs/snowflake.md)'],
   '001003': ['fatal'],
   '090105': ['fatal', 'SNOWFLAKE_DATABASE does not exist or the role lacks USAGE on it'],
   '090106': ['fatal', 'SNOWFLAKE_SCHEMA does not exist or the role lacks USAGE on it'],
   '000666': ['fatal', 'the account is suspended'],
-  // Compute and service hiccups
+  // Compute and service hiccups — [observed]; SQLSTATE 57xxx / XX000 classify them anyway
   '000608': ['transient'], // warehouse suspended / resuming
-  '090073': ['transient'], // warehouse suspended (resource monitor)
-  '000630': ['transient'], // statement or warehouse timeout
+  '000630': ['transient'], // statement or warehouse timeout (STATEMENT_TIMEOUT_IN_SECONDS)
   '000604': ['transient'], // statement canceled
-  '000625': ['transient'], // lock wait timeout
+  '000625': ['transient'], // lock wait timeout (LOCK_TIMEOUT)
   '000603': ['transient'], // internal error, incident
+  // Ours: the client-side statement deadline fired; the session was destroyed.
+  DEADLINE: ['reconnect'],
 };
+
+/** A network policy refusing our address: no retry will help (message as Snowflake words it). */
+const NETWORK_POLICY = /IP(?:\/Token)? \S+ is not allowed to access Snowflake/i;
+/**
+ * A warehouse suspended by a resource monitor (credit quota used up). Retried like any suspended
+ * warehouse (an admin can raise the quota), but flagged: it will not pass by itself.
+ */
+const RESOURCE_MONITOR = /resource monitor/i;
 
 /** Driver-side (client) error codes. */
 const DRIVER: Record<number, SnowflakeFailure> = {
@@ -96,6 +107,23 @@ export function classifySnowflakeError(err: unknown): Classified {
   const e = (typeof err === 'object' && err !== null ? err : {}) as DriverError;
   const message = e.message ?? errorMessage(err);
   const code = e.code === undefined ? '' : String(e.code);
+  if (NETWORK_POLICY.test(message)) {
+    return {
+      failure: 'fatal',
+      code: code || 'network-policy',
+      message,
+      hint: "a network policy refuses this host's IP: add it to the policy's allowed list",
+    };
+  }
+  if (RESOURCE_MONITOR.test(message)) {
+    return {
+      failure: 'transient',
+      code: code || 'resource-monitor',
+      message,
+      resourceMonitor: true,
+      hint: 'a resource monitor suspended the warehouse: raise its credit quota or wait for the next interval',
+    };
+  }
   const known = CODES[code];
   if (known) {
     return {

@@ -22,6 +22,11 @@ export interface Binding {
 /** What a session may do; tests revoke privileges to provoke Snowflake's access errors. */
 export interface Privileges {
   createTable: boolean;
+  /**
+   * CREATE TEMPORARY TABLE on the schema. A temporary table needs it or CREATE TABLE; the MERGE
+   * mode's stage table is one, so a role with neither fails at start-up. @default true
+   */
+  createTemporaryTable: boolean;
   /** INSERT / MERGE / DELETE / UPDATE on permanent tables. */
   write: boolean;
 }
@@ -33,7 +38,12 @@ export interface StandinSessionState {
   privileges: Privileges;
   /** Temporary tables of this session (upper case): writable whatever the privileges. */
   temps: Set<string>;
+  /** Session parameters (upper case names): TIMEZONE, STATEMENT_TIMEOUT_IN_SECONDS, LOCK_TIMEOUT... */
+  params: Map<string, string>;
 }
+
+/** Session parameters ALTER SESSION may set here (others fail as Snowflake fails unknown ones). */
+const SESSION_PARAMS = new Set(['TIMEZONE', 'STATEMENT_TIMEOUT_IN_SECONDS', 'LOCK_TIMEOUT']);
 
 export interface ExecutedStatement {
   session: number;
@@ -43,6 +53,8 @@ export interface ExecutedStatement {
   rows: number;
   /** Bind values in the request (rows × columns for array binds). */
   binds: number;
+  /** UTF-8 bytes of the SQL text plus every bound value as text: what one statement carries. */
+  bytes: number;
 }
 
 /**
@@ -61,10 +73,25 @@ export class StandinEngine {
     return new StandinEngine(db);
   }
 
-  async openSession(): Promise<DuckDBConnection> {
+  async openSession(timezone = 'UTC'): Promise<DuckDBConnection> {
     const conn = await this.db.connect();
-    await conn.run(`SET TimeZone = 'UTC'`);
+    await conn.run(`SET TimeZone = '${timezone.replace(/'/g, "''")}'`);
     return conn;
+  }
+
+  /** `ALTER SESSION SET A = 1, B = 'x'`: remembered per session; TIMEZONE applies to DuckDB too. */
+  private async alterSession(conn: DuckDBConnection, session: StandinSessionState, sql: string) {
+    const body = /^\s*ALTER\s+SESSION\s+SET\s+([\s\S]*?);?\s*$/i.exec(sql)?.[1];
+    if (!body) throw new SnowflakeSqlError('001003', '42000', `SQL compilation error:\nsyntax error: ${sql}`);
+    for (const part of body.split(',')) {
+      const m = /^\s*(\w+)\s*=\s*'?([^']*?)'?\s*$/.exec(part);
+      const name = m?.[1]?.toUpperCase();
+      if (!m || !name || !SESSION_PARAMS.has(name)) {
+        throw new SnowflakeSqlError('001008', '22023', `invalid parameter '${part.trim()}'`);
+      }
+      if (name === 'TIMEZONE') await conn.run(`SET TimeZone = '${m[2]!.replace(/'/g, "''")}'`);
+      session.params.set(name, m[2]!);
+    }
   }
 
   async execute(
@@ -85,8 +112,13 @@ export class StandinEngine {
       sql: sqlText,
       rows,
       binds: isArray ? rows * binds.length : binds.length,
+      bytes: Buffer.byteLength(sqlText) + bindBytes(binds),
     });
     checkAccess(kind, sqlText, session);
+    if (kind === 'ALTER SESSION') {
+      await this.alterSession(conn, session, sqlText);
+      return formatResult('ALTER', undefined, 'UTC');
+    }
     let sql = translate(sqlText, session.names);
     if (isArray) {
       const rewritten = arrayInsert(sql);
@@ -112,17 +144,24 @@ export class StandinEngine {
           sqlText,
         );
       if (temp) session.temps.add(temp[1]!.toUpperCase());
-      return formatResult(kind, reader);
+      return formatResult(kind, reader, session.params.get('TIMEZONE') ?? 'UTC');
     } catch (err) {
       throw toSnowflakeError(err);
     }
   }
 
-  /** Runs DuckDB SQL directly (tests inspect what landed). */
-  async query(sql: string): Promise<unknown[][]> {
+  /** Runs DuckDB SQL directly (tests inspect what landed; text parameters `$1..`). */
+  async query(sql: string, params: string[] = []): Promise<unknown[][]> {
     const conn = await this.db.connect();
     try {
-      return (await conn.runAndReadAll(sql)).getRowsJS() as unknown[][];
+      const reader = params.length
+        ? await conn.runAndReadAll(
+            sql,
+            params,
+            params.map(() => VARCHAR),
+          )
+        : await conn.runAndReadAll(sql);
+      return reader.getRowsJS() as unknown[][];
     } finally {
       conn.closeSync();
     }
@@ -131,6 +170,15 @@ export class StandinEngine {
   close(): void {
     this.db.closeSync();
   }
+}
+
+function bindBytes(binds: Binding[]): number {
+  let n = 0;
+  for (const b of binds) {
+    const values = Array.isArray(b.value) ? (b.value as unknown[]) : [b.value];
+    for (const v of values) n += v === null || v === undefined ? 0 : Buffer.byteLength(String(v));
+  }
+  return n;
 }
 
 function scalarBind(b: Binding): [DuckDBValue, DuckDBType] {
@@ -181,11 +229,8 @@ function checkAccess(kind: string, sql: string, session: StandinSessionState): v
       "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.",
     );
   }
-  if (
-    kind === 'CREATE' &&
-    !/^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\b/i.test(sql) &&
-    !privileges.createTable
-  ) {
+  const temporary = /^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\b/i.test(sql);
+  if (kind === 'CREATE' && !privileges.createTable && !(temporary && privileges.createTemporaryTable)) {
     throw new SnowflakeSqlError(
       '003001',
       '42501',

@@ -12,6 +12,13 @@
  * - `session-gone` (390111): the session is dead; the driver fails the request, a new login is
  *   needed.
  * - `in-progress`: the query answers 333333 and the driver polls `/queries/{id}/result`.
+ * - `hang`: no answer at all, the connection left open (a black-holed network path). Heartbeats
+ *   hang too when the filter matches the text `HEARTBEAT`.
+ * - `master-expired` (390114): for token renewals: the master token is refused; the driver gives
+ *   the session up (a new login is needed).
+ *
+ * A fault applies to statements (`query-request`, the default), to logins (`endpoint: 'login'`)
+ * or to session-token renewals (`endpoint: 'renew'`, `POST /session/token-request`).
  */
 export type FaultKind =
   | 'http-503'
@@ -23,11 +30,19 @@ export type FaultKind =
   | 'internal-error'
   | 'session-expired'
   | 'session-gone'
-  | 'in-progress';
+  | 'in-progress'
+  | 'hang'
+  | 'resource-monitor'
+  | 'master-expired';
+
+/** Which requests a fault hits. */
+export type FaultEndpoint = 'query' | 'login' | 'renew';
 
 export interface FaultFilter {
   /** Only statements whose SQL text matches. Default: every query-request. */
   match?: RegExp;
+  /** @default 'query' */
+  endpoint?: FaultEndpoint;
 }
 
 interface Fault extends FaultFilter {
@@ -42,6 +57,13 @@ export const GS_FAULTS: Partial<Record<FaultKind, { code: string; sqlState: stri
     code: '000608',
     sqlState: '57P03',
     message: "Warehouse 'FLEET_WH' cannot be resumed: it was suspended and is resuming, retry later.",
+  },
+  // The message Snowflake gives (code not documented: the sink matches the message).
+  'resource-monitor': {
+    code: '000608',
+    sqlState: '57P03',
+    message:
+      "Warehouse 'FLEET_WH' cannot be resumed because resource monitor 'FLEET_MONITOR' has exceeded its quota.",
   },
   'statement-timeout': {
     code: '000630',
@@ -64,12 +86,19 @@ export const GS_FAULTS: Partial<Record<FaultKind, { code: string; sqlState: stri
     sqlState: '08001',
     message: 'Session no longer exists.  New login required to access the service.',
   },
+  'master-expired': {
+    code: '390114',
+    sqlState: '08001',
+    message: 'Authentication token has expired.  The user must authenticate again.',
+  },
 };
 
 export class FaultPlan {
   private faults: Fault[] = [];
-  /** How many requests each kind of fault has hit. */
+  /** How many requests each kind of fault has hit (every endpoint). */
   readonly injected = new Map<FaultKind, number>();
+  /** How many requests each kind of fault has hit, by endpoint (`login:http-503`). */
+  readonly injectedAt = new Map<`${FaultEndpoint}:${FaultKind}`, number>();
 
   /** Every matching query-request fails this way for `ms` milliseconds. */
   failFor(ms: number, kind: FaultKind, filter: FaultFilter = {}): void {
@@ -87,12 +116,28 @@ export class FaultPlan {
 
   /** The fault for this statement, if any (consumes one of a counted fault). */
   take(sql: string): FaultKind | undefined {
+    return this.pick('query', (f) => !f.match || f.match.test(sql));
+  }
+
+  /** The fault for a heartbeat: only faults whose filter names it (`match: /HEARTBEAT/`). */
+  takeHeartbeat(): FaultKind | undefined {
+    return this.pick('query', (f) => f.match?.test('HEARTBEAT') === true);
+  }
+
+  /** The fault for a login or a token renewal, if any. */
+  takeAt(endpoint: Exclude<FaultEndpoint, 'query'>): FaultKind | undefined {
+    return this.pick(endpoint, () => true);
+  }
+
+  private pick(endpoint: FaultEndpoint, applies: (f: Fault) => boolean): FaultKind | undefined {
     const now = Date.now();
     this.faults = this.faults.filter((f) => (f.until === undefined || f.until > now) && f.remaining !== 0);
-    const fault = this.faults.find((f) => !f.match || f.match.test(sql));
+    const fault = this.faults.find((f) => (f.endpoint ?? 'query') === endpoint && applies(f));
     if (!fault) return undefined;
     if (fault.remaining !== undefined) fault.remaining--;
     this.injected.set(fault.kind, (this.injected.get(fault.kind) ?? 0) + 1);
+    const at = `${endpoint}:${fault.kind}` as const;
+    this.injectedAt.set(at, (this.injectedAt.get(at) ?? 0) + 1);
     return fault.kind;
   }
 }

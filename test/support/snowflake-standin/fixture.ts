@@ -21,7 +21,7 @@ export interface StandinFixture {
   close(): Promise<void>;
 }
 
-export async function standinFixture(): Promise<StandinFixture> {
+export async function standinFixture(account: { timezone?: string } = {}): Promise<StandinFixture> {
   // The driver probes cloud metadata endpoints on every login unless told not to.
   process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
   const dir = mkdtempSync(path.join(tmpdir(), 'fleet-snowflake-'));
@@ -36,6 +36,7 @@ export async function standinFixture(): Promise<StandinFixture> {
   };
   const password = 'pw-Ünïcode-123';
   const standin = await startSnowflakeStandin({
+    ...account,
     users: [
       { name: 'KEY_USER', publicKeyPem: plain.publicKeyPem },
       { name: 'ENC_USER', publicKeyPem: encrypted.publicKeyPem },

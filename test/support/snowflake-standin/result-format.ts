@@ -77,42 +77,71 @@ function rowType(name: string, t: DuckDBType): RowType {
     return column(name, 'fixed', { scale: d.scale, precision: d.width });
   }
   if (id === 10 || id === 11) return column(name, 'real');
-  if (id === 31 || id === 12) return column(name, 'timestamp_ltz', { scale: 9 });
+  if (id === 31) return column(name, 'timestamp_tz', { scale: 9 });
+  if (id === 12) return column(name, 'timestamp_ntz', { scale: 9 });
   return column(name, 'text', { length: 16_777_216, byteLength: 16_777_216 });
 }
 
-function cell(value: unknown, type: RowType): string | null {
+/** Minutes east of UTC of `timeZone` at the instant `ms`. */
+export function offsetMinutes(timeZone: string, ms: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(ms));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+/**
+ * Timestamps as Snowflake's JSON result sends them: `<epoch seconds>.<9 digits>`, and for
+ * TIMESTAMP_TZ a space and the offset index (offset minutes + 1440) — here the session TIMEZONE's
+ * offset at that instant, as Snowflake gives values built in the session's time zone.
+ */
+function cell(value: unknown, type: RowType, timeZone: string): string | null {
   if (value === null || value === undefined) return null;
   if (type.type === 'boolean') return value ? '1' : '0';
-  if (type.type === 'timestamp_ltz') {
+  if (type.type === 'timestamp_tz' || type.type === 'timestamp_ntz') {
     const micros = (value as { micros: bigint }).micros;
     const seconds = micros / 1_000_000n;
     const frac = micros % 1_000_000n;
-    return `${seconds}.${String(frac < 0n ? -frac : frac).padStart(6, '0')}000`;
+    const text = `${seconds}.${String(frac < 0n ? -frac : frac).padStart(6, '0')}000`;
+    if (type.type === 'timestamp_ntz') return text;
+    return `${text} ${offsetMinutes(timeZone, Number(micros / 1000n)) + 1440}`;
   }
   return String(value);
 }
 
 /** A query result; DML and DDL get Snowflake's count/status rows instead of DuckDB's. */
-export function formatResult(kind: string, reader: DuckDBResultReader): ResultData {
+export function formatResult(
+  kind: string,
+  reader: DuckDBResultReader | undefined,
+  timeZone: string,
+): ResultData {
   const statementTypeId = STATEMENT_TYPES[kind] ?? 0x1000;
   const dml = DML_COLUMNS[kind];
   if (dml) {
-    const count = reader.getRows()[0]?.[0];
+    const count = reader?.getRows()[0]?.[0];
     return {
       rowtype: [column(dml, 'fixed', { scale: 0, precision: 19 })],
       rowset: [[String(count ?? 0)]],
       statementTypeId,
     };
   }
-  if (statementTypeId >= 0x5000) {
+  if (statementTypeId >= 0x5000 || !reader) {
     const status = kind === 'CREATE' ? 'Table successfully created.' : 'Statement executed successfully.';
     return { rowtype: [column('status', 'text')], rowset: [[status]], statementTypeId };
   }
   // Unquoted identifiers come back upper-cased from Snowflake.
   const types = reader.columnTypes();
   const rowtype = reader.columnNames().map((n, i) => rowType(n.toUpperCase(), types[i]!));
-  const rowset = reader.getRows().map((row) => row.map((v, i) => cell(v, rowtype[i]!)));
+  const rowset = reader.getRows().map((row) => row.map((v, i) => cell(v, rowtype[i]!, timeZone)));
   return { rowtype, rowset, statementTypeId };
 }
 

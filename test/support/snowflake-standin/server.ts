@@ -6,6 +6,7 @@ import { StandinEngine, type Binding, type Privileges } from './engine.js';
 import { FaultPlan, GS_FAULTS, type FaultFilter, type FaultKind } from './faults.js';
 import { fail, ok, SnowflakeSqlError, type ResultData } from './result-format.js';
 import { Sessions, type LoginAttempt, type Session, type StandinOptions } from './sessions.js';
+import { StreamingEndpoints } from './streaming.js';
 
 export type { LoginAttempt, StandinOptions };
 
@@ -17,10 +18,12 @@ export type { LoginAttempt, StandinOptions };
  */
 export class SnowflakeStandin {
   readonly faults = new FaultPlan();
-  readonly privileges: Privileges = { createTable: true, write: true };
-  /** Requests per endpoint (login, query, result, heartbeat, renew, delete). */
+  readonly privileges: Privileges = { createTable: true, createTemporaryTable: true, write: true };
+  /** Requests per endpoint (login, query, result, heartbeat, renew, delete), and `expired` answers. */
   readonly requests = new Map<string, number>();
   private readonly sessions: Sessions;
+  /** The Snowpipe Streaming REST endpoints (same server: it is its own ingest host). */
+  readonly streaming: StreamingEndpoints;
   private readonly pending = new Map<string, Promise<unknown>>();
   private readonly server = createServer((req, res) => void this.handle(req, res));
 
@@ -29,6 +32,12 @@ export class SnowflakeStandin {
     readonly engine: StandinEngine,
   ) {
     this.sessions = new Sessions(options, engine, this.privileges);
+    this.streaming = new StreamingEndpoints(
+      this.sessions.account,
+      options.users,
+      engine,
+      () => new URL(this.url).host,
+    );
   }
 
   static async start(options: StandinOptions): Promise<SnowflakeStandin> {
@@ -45,6 +54,11 @@ export class SnowflakeStandin {
   /** The next `count` matching query-requests fail this way (same as `faults.failNext`). */
   failNext(count: number, kind: FaultKind, filter?: FaultFilter): void {
     this.faults.failNext(count, kind, filter);
+  }
+
+  /** Expires every session token now (each session's next request answers 390112). */
+  expireSessionTokens(): void {
+    this.sessions.expireAll();
   }
 
   /** Base URL for `SNOWFLAKE_HOST`. */
@@ -82,10 +96,34 @@ export class SnowflakeStandin {
     this.requests.set(endpoint, (this.requests.get(endpoint) ?? 0) + 1);
   }
 
+  /** Answers a login or renewal fault as Snowflake (or the path to it) would; false: no fault. */
+  private refused(
+    fault: FaultKind | undefined,
+    req: IncomingMessage,
+    send: (answer: unknown, status?: number) => void,
+  ): boolean {
+    if (!fault) return false;
+    if (fault === 'http-503' || fault === 'http-429')
+      send({ message: 'unavailable' }, fault === 'http-503' ? 503 : 429);
+    else if (fault === 'drop') req.socket.destroy();
+    else if (fault !== 'hang') {
+      const gs = GS_FAULTS[fault] ?? GS_FAULTS['internal-error']!;
+      send(fail(gs.code, gs.message, { sqlState: gs.sqlState }));
+    }
+    return true;
+  }
+
+  /** Token renewals answered with a new token, and refused ones (master token unknown or expired). */
+  get renewals(): { ok: number; refused: number } {
+    return { ...this.sessions.renewals };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://standin');
-      const body = await readJson(req);
+      const raw = await readBody(req);
+      if (await this.streaming.handle(req, res, url, raw)) return;
+      const body = parseJson(raw);
       const send = (answer: unknown, status = 200) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
@@ -93,18 +131,26 @@ export class SnowflakeStandin {
       const route = `${req.method} ${url.pathname}`;
       if (route === 'POST /session/v1/login-request') {
         this.count('login');
+        if (this.refused(this.faults.takeAt('login'), req, send)) return;
         return send(await this.sessions.login(url, body));
       }
       if (route === 'POST /telemetry/send') return send(ok({}));
       const auth = /Snowflake Token="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1] ?? '';
       if (route === 'POST /session/token-request') {
         this.count('renew');
+        if (this.refused(this.faults.takeAt('renew'), req, send)) return;
         return send(this.sessions.renew(auth, body));
       }
       const session = this.sessions.get(auth);
       if (!session) {
         const gone = GS_FAULTS['session-gone']!;
         return send(fail(gone.code, gone.message, { sqlState: gone.sqlState }));
+      }
+      // An expired session token: the driver renews it with the master token and resends.
+      if (this.sessions.expired(session, auth)) {
+        this.count('expired');
+        const expired = GS_FAULTS['session-expired']!;
+        return send(fail(expired.code, expired.message, { sqlState: expired.sqlState }));
       }
       if (route === 'POST /queries/v1/query-request')
         return await this.query(session, url, body, req, res, send);
@@ -117,6 +163,7 @@ export class SnowflakeStandin {
       }
       if (route === 'POST /session/heartbeat') {
         this.count('heartbeat');
+        if (this.faults.takeHeartbeat() === 'hang') return;
         return send(ok({}));
       }
       if (route === 'POST /session' && url.searchParams.get('delete') === 'true') {
@@ -150,6 +197,8 @@ export class SnowflakeStandin {
     if (fault === 'http-503' || fault === 'http-429')
       return send({ message: 'unavailable' }, fault === 'http-503' ? 503 : 429);
     if (fault === 'drop') return void req.socket.destroy();
+    // No answer at all, the socket left open: the driver waits its request timeout, then resends.
+    if (fault === 'hang') return;
     const gs = fault ? GS_FAULTS[fault] : undefined;
     if (gs) return send(fail(gs.code, gs.message, { sqlState: gs.sqlState, queryId: randomUUID() }));
     const queryId = randomUUID();
@@ -212,11 +261,15 @@ export class SnowflakeStandin {
   }
 }
 
-/** Request bodies are JSON, gzip-compressed when the driver's compression won the race. */
-async function readJson(req: IncomingMessage): Promise<Record<string, never>> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  let raw = Buffer.concat(chunks);
+  return Buffer.concat(chunks);
+}
+
+/** The driver's request bodies are JSON, gzip-compressed when its compression won the race. */
+function parseJson(body: Buffer): Record<string, never> {
+  let raw = body;
   if (raw.length === 0) return {};
   if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
   return JSON.parse(raw.toString('utf8')) as Record<string, never>;

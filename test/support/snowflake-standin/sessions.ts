@@ -17,13 +17,27 @@ export interface StandinOptions {
   warehouses?: string[];
   /** Roles a login may ask for. @default ['FLEET_LOADER'] */
   roles?: string[];
+  /** The account's TIMEZONE parameter: every new session starts in it. @default 'UTC' */
+  timezone?: string;
+  /**
+   * Lifetime of a session token (s): after it, requests answer 390112 and the driver renews the
+   * token with the master token (`POST /session/token-request`). @default 3600
+   */
+  sessionValiditySeconds?: number;
+  /** Lifetime of a master token (s): after it, renewals answer 390114 (log in again). @default 14400 */
+  masterValiditySeconds?: number;
 }
 
 export interface Session extends StandinSessionState {
   user: string;
   conn: DuckDBConnection;
   token: string;
+  /** Epoch ms after which `token` is expired (390112). */
+  tokenExpiresAt: number;
+  /** The token the last renewal replaced: answered as expired, and a renewal with it gets `token`. */
+  previousToken?: string;
   masterToken: string;
+  masterExpiresAt: number;
   /** Answers by requestId: a resubmitted request gets the stored answer, not a second run. */
   answers: Map<string, unknown>;
   /** One statement at a time per session, like one DuckDB connection can take. */
@@ -57,12 +71,25 @@ export class Sessions {
     this.account = (options.account ?? 'FLEETTEST').toUpperCase();
   }
 
+  /** Renewals answered with a new token, and refused ones. */
+  renewals = { ok: 0, refused: 0 };
+
   get size(): number {
-    return this.byToken.size;
+    return new Set(this.byToken.values()).size;
   }
 
+  /** The session of a token (current or just replaced by a renewal). */
   get(token: string): Session | undefined {
     return this.byToken.get(token);
+  }
+
+  /** A token past its validity, or one a renewal replaced: the driver must renew (390112). */
+  expired(session: Session, token: string): boolean {
+    return token !== session.token || Date.now() >= session.tokenExpiresAt;
+  }
+
+  private get validityMs(): number {
+    return (this.options.sessionValiditySeconds ?? 3600) * 1000;
   }
 
   /** `POST /session/v1/login-request`: key-pair JWT or password, then the session's objects. */
@@ -95,15 +122,15 @@ export class Sessions {
       const session = await this.open(user.name.toUpperCase(), url, role);
       this.logins.push({ ...attempt, ok: true });
       const parameters = Object.entries({
-        TIMEZONE: 'UTC',
+        TIMEZONE: this.options.timezone ?? 'UTC',
         CLIENT_STAGE_ARRAY_BINDING_THRESHOLD: 65280,
         ...sessionParameters,
       }).map(([name, value]) => ({ name, value }));
       return ok({
         token: session.token,
         masterToken: session.masterToken,
-        validityInSeconds: 3600,
-        masterValidityInSeconds: 14400,
+        validityInSeconds: this.options.sessionValiditySeconds ?? 3600,
+        masterValidityInSeconds: this.options.masterValiditySeconds ?? 14400,
         sessionId: session.id,
         displayUserName: session.user,
         serverVersion: 'standin',
@@ -124,31 +151,52 @@ export class Sessions {
     }
   }
 
-  /** `POST /session/token-request`: a new session token for the master token. */
+  /**
+   * `POST /session/token-request` (requestType RENEW, the master token in the Authorization header):
+   * a new session token. A renewal that names the token an earlier renewal already replaced (two
+   * requests of one session expired together) gets the current token.
+   */
   renew(masterToken: string, body: { oldSessionToken?: string }): unknown {
-    const session = [...this.byToken.values()].find((s) => s.masterToken === masterToken);
-    if (!session || body.oldSessionToken !== session.token) {
+    const session = [...new Set(this.byToken.values())].find((s) => s.masterToken === masterToken);
+    const current = session?.token === body.oldSessionToken;
+    if (
+      !session ||
+      Date.now() >= session.masterExpiresAt ||
+      (!current && session.previousToken !== body.oldSessionToken)
+    ) {
+      this.renewals.refused++;
       return fail('390114', 'Authentication token has expired.  The user must authenticate again.');
     }
-    this.byToken.delete(session.token);
-    session.token = randomBytes(24).toString('hex');
-    this.byToken.set(session.token, session);
+    if (current) {
+      if (session.previousToken) this.byToken.delete(session.previousToken);
+      session.previousToken = session.token;
+      session.token = randomBytes(24).toString('hex');
+      session.tokenExpiresAt = Date.now() + this.validityMs;
+      this.byToken.set(session.token, session);
+    }
+    this.renewals.ok++;
     return ok({
       sessionToken: session.token,
-      validityInSecondsST: 3600,
+      validityInSecondsST: Math.max(0, Math.round((session.tokenExpiresAt - Date.now()) / 1000)),
       masterToken,
-      validityInSecondsMT: 14400,
+      validityInSecondsMT: Math.max(0, Math.round((session.masterExpiresAt - Date.now()) / 1000)),
     });
+  }
+
+  /** Every session token is expired now: the next request of each session needs a renewal. */
+  expireAll(): void {
+    for (const s of this.byToken.values()) s.tokenExpiresAt = 0;
   }
 
   /** `POST /session?delete=true`: logout. */
   delete(session: Session): void {
     this.byToken.delete(session.token);
+    if (session.previousToken) this.byToken.delete(session.previousToken);
     session.conn.closeSync();
   }
 
   closeAll(): void {
-    for (const s of this.byToken.values()) s.conn.closeSync();
+    for (const s of new Set(this.byToken.values())) s.conn.closeSync();
     this.byToken.clear();
   }
 
@@ -168,9 +216,12 @@ export class Sessions {
       names: { database, schema, warehouse, role },
       privileges: this.privileges,
       temps: new Set(),
-      conn: await this.engine.openSession(),
+      params: new Map([['TIMEZONE', this.options.timezone ?? 'UTC']]),
+      conn: await this.engine.openSession(this.options.timezone),
       token: randomBytes(24).toString('hex'),
+      tokenExpiresAt: Date.now() + this.validityMs,
       masterToken: randomBytes(24).toString('hex'),
+      masterExpiresAt: Date.now() + (this.options.masterValiditySeconds ?? 14400) * 1000,
       answers: new Map(),
       tail: Promise.resolve(),
     };

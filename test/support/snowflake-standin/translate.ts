@@ -12,9 +12,13 @@ export const MACROS = [
   `CREATE OR REPLACE MACRO sf_to_json(x) AS CAST(CAST(x AS JSON) AS VARCHAR)`,
   // TO_TIMESTAMP_TZ(<number>, <scale>): epoch in units of 10^-scale seconds.
   `CREATE OR REPLACE MACRO sf_to_timestamp_tz(v, s) AS make_timestamptz(CAST(CAST(v AS DOUBLE) * pow(10, 6 - s) AS BIGINT))`,
+  // CONVERT_TIMEZONE(tz, <timestamp_tz>) keeps the instant; DuckDB's TIMESTAMPTZ has no per-value
+  // offset (results carry the session TIMEZONE's offset instead, see result-format.ts).
+  `CREATE OR REPLACE MACRO sf_convert_timezone(tz, x) AS x`,
 ];
 
 const FUNCTIONS: Record<string, string> = {
+  CONVERT_TIMEZONE: 'sf_convert_timezone',
   PARSE_JSON: 'sf_parse_json',
   TO_JSON: 'sf_to_json',
   TO_TIMESTAMP_TZ: 'sf_to_timestamp_tz',
@@ -47,8 +51,15 @@ export function translate(sql: string, session: SessionNames): string {
         literal(session[what.toLowerCase() as keyof SessionNames]),
       )
       .replace(/\bCURRENT_TIMESTAMP\(\s*\)/gi, 'current_timestamp')
+      // TABLE(FLATTEN(INPUT => <json array>)) f: one row per element, its `value` a JSON element.
       .replace(
-        /\b(PARSE_JSON|TO_JSON|TO_TIMESTAMP_TZ)\s*\(/gi,
+        /\bTABLE\s*\(\s*FLATTEN\s*\(\s*INPUT\s*=>\s*PARSE_JSON\s*\((\$\d+|:\d+|\?)\)\s*\)\s*\)/gi,
+        (_m, p: string) => `(SELECT unnest(CAST(CAST(${p} AS JSON) AS JSON[])) AS value)`,
+      )
+      // <alias>.value[i]: the i-th element as text (NULL for JSON null), cast by what follows.
+      .replace(/\b(\w+)\.value\[(\d+)\]/g, (_m, alias: string, i: string) => `(${alias}.value->>${i})`)
+      .replace(
+        /\b(CONVERT_TIMEZONE|PARSE_JSON|TO_JSON|TO_TIMESTAMP_TZ)\s*\(/gi,
         (_m, fn: string) => `${FUNCTIONS[fn.toUpperCase()]}(`,
       )
       .replace(/\bVARIANT\b/gi, 'JSON')
@@ -57,7 +68,7 @@ export function translate(sql: string, session: SessionNames): string {
         Number(p) <= 18 && s === '0' ? 'BIGINT' : `DECIMAL(${p},${s})`,
       )
       .replace(/\bFLOAT\b/gi, 'DOUBLE')
-      .replace(/,\s*(CONSTRAINT\s+\w+\s+)?PRIMARY\s+KEY\s*\([^)]*\)/gi, ''),
+      .replace(/,\s*(CONSTRAINT\s+\w+\s+)?(PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)/gi, ''),
   );
 }
 
@@ -70,6 +81,7 @@ export function arrayInsert(duckSql: string): string | undefined {
 
 /** The statement's first keyword, upper case (SELECT, INSERT, MERGE, CREATE, BEGIN...). */
 export function statementKind(sql: string): string {
+  if (/^\s*ALTER\s+SESSION\b/i.test(sql)) return 'ALTER SESSION';
   const first = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? '';
   return first === 'WITH' ? 'SELECT' : first;
 }

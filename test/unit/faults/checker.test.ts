@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkDeadLetters,
-  checkLatestState,
-  checkWarehouse,
-  newestLanded,
-  type LandedRow,
-} from '../../../faults/checker.js';
+import { checkDeadLetters, checkWarehouse, type LandedRow } from '../../../faults/checker.js';
 import { AckLedger, Outcome } from '../../../faults/ledger.js';
 import { positionAt, seqOf, workloadPlan } from '../../../faults/workload.js';
 
@@ -87,32 +81,6 @@ describe('warehouse check', () => {
     ledger.mark(500, 1000, Outcome.pending);
     expect(checkWarehouse(plan, ledger, []).lost).toBe(0);
     expect(ledger.counts()).toEqual({ produced: 1000, acknowledged: 0, failed: 500, pending: 500 });
-  });
-});
-
-describe('latest-state check', () => {
-  const rows = rowsFor(all);
-  const expected = newestLanded(rows);
-
-  it('is clean when the table holds each vehicle’s newest event time', () => {
-    const actual = new Map([...expected].map(([id, ts]) => [id, ts as number | null]));
-    expect(checkLatestState(expected, actual)).toMatchObject({
-      vehicles: 10,
-      behind: 0,
-      ahead: 0,
-      missing: 0,
-    });
-  });
-
-  it('flags vehicles behind, missing, ahead, and entries nothing landed for', () => {
-    const actual = new Map([...expected].map(([id, ts]) => [id, ts as number | null]));
-    actual.set('veh-00001', expected.get('veh-00001')! - 2000);
-    actual.set('veh-00002', null);
-    actual.set('veh-00003', expected.get('veh-00003')! + 1);
-    actual.set('ghost', 5);
-    const v = checkLatestState(expected, actual);
-    expect(v).toMatchObject({ behind: 2, missing: 1, ahead: 2 });
-    expect(v.sample).toHaveLength(4);
   });
 });
 

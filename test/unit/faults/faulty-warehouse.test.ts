@@ -13,7 +13,7 @@ function recordingSink(): WarehouseSink & { written: number; pings: number } {
     async ready() {},
     async write(batch): Promise<WriteResult> {
       this.written += batch.length;
-      return { inserted: batch.length, duplicates: 0 };
+      return { inserted: batch.length, duplicates: 0, positionDuplicates: 0 };
     },
     async ping() {
       this.pings++;
@@ -36,7 +36,11 @@ describe('FaultyWarehouse', () => {
     expect(inner.written).toBe(0);
     expect(faulty.refused).toBe(2);
     down = false;
-    await expect(faulty.write(batch(3))).resolves.toEqual({ inserted: 3, duplicates: 0 });
+    await expect(faulty.write(batch(3))).resolves.toEqual({
+      inserted: 3,
+      duplicates: 0,
+      positionDuplicates: 0,
+    });
     await faulty.ping();
     expect(inner.written).toBe(3);
     expect(inner.pings).toBe(1);

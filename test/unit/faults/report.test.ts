@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, summaryLine, type ScenarioOutcome } from '../../../faults/report.js';
+import { formatFailures, formatTable, summaryLine, type ScenarioOutcome } from '../../../faults/report.js';
 import type { Scenario, ScenarioResult } from '../../../faults/scenario.js';
 import { positionsOf, rushHourRate } from '../../../faults/surge.js';
 
@@ -24,12 +24,37 @@ describe('fault report', () => {
       { scenario: scenario('d', 4), result: result(0, 0, false), durationMs: 1000 },
       { scenario: scenario('e', 5), error: 'boom', durationMs: 1000 },
     ];
-    expect(summaryLine(outcomes)).toBe('faults: scenarios=5 passed=1 lost=3 duplicated=2');
+    expect(summaryLine(outcomes)).toBe(
+      'faults: scenarios=5 passed=1 lost=3 duplicated=2 failed-in-faults=0/0',
+    );
     const table = formatTable(outcomes);
     expect(table.split('\n')).toHaveLength(7);
     expect(table).toMatch(/^1\s+a\s+100\s+90\s+90\s+0\s+0\s+pass\s+1s$/m);
     expect(table).toMatch(/^2\s+b\s+100\s+90\s+87\s+3\s+0\s+FAIL/m);
     expect(table).toMatch(/^5\s+e\s+-.*ERROR/m);
+  });
+
+  it('repeats each failed scenario with its error and failed checks, and nothing when all passed', () => {
+    const bad: ScenarioResult = {
+      figures: { produced: 1, acknowledged: 1, landed: 1, lost: 0, duplicated: 0 },
+      checks: [
+        { name: 'fine', ok: true, detail: 'yes' },
+        { name: 'broken', ok: false, detail: '3 missing' },
+      ],
+      notes: [],
+    };
+    const outcomes: ScenarioOutcome[] = [
+      { scenario: scenario('a', 1), result: result(0, 0), durationMs: 1000 },
+      { scenario: scenario('b', 2), result: bad, durationMs: 1000 },
+      { scenario: scenario('e', 5), error: 'boom', durationMs: 1000 },
+    ];
+    expect(formatFailures(outcomes).split('\n')).toEqual([
+      'failed: 2 b',
+      '   [FAIL] broken: 3 missing',
+      'failed: 5 e',
+      '   error: boom',
+    ]);
+    expect(formatFailures(outcomes.slice(0, 1))).toBe('');
   });
 });
 
