@@ -64,7 +64,7 @@ async function watchOutage(
 }
 
 /** The node leading most partitions of the topic: killing it forces the most leader elections. */
-async function busiestLeader(stage: Stage): Promise<number> {
+export async function busiestLeader(stage: Stage): Promise<number> {
   const leaders = await partitionLeaders(stage.admin, stage.config.topic.name);
   const counts = new Map<number, number>();
   for (const p of leaders) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
@@ -85,6 +85,9 @@ function brokerLossScenario(options: { rf: 2 | 3; id: string; variant?: string }
   return {
     id: options.id,
     number: 2,
+    // A failover may time out the publish calls in flight at that moment: at most one full
+    // window of the driver (8 calls × 500 positions).
+    publishFailureBound: 4000,
     ...(options.variant ? { variant: options.variant } : {}),
     title: `Broker loss: kill -9 one of 3 brokers mid-stream, restart it later (RF=${options.rf}, min.insync.replicas=${minIsr})`,
     async run(ctx) {
@@ -108,13 +111,16 @@ function brokerLossScenario(options: { rf: 2 | 3; id: string; variant?: string }
         const processor = stage.start(['process']);
         const production = drive({ plan, publisher, ledger, rate: () => total / durationS });
 
+        await stage.committedOnce(120_000, processor);
         await sleep(durationS * 300);
         victim = await busiestLeader(stage);
         const killedAt = Date.now();
+        const brokerDown = ctx.faults.open(`broker ${victim} SIGKILLed until it rejoined`);
         await killBroker(services.home, victim);
         ctx.say(`broker ${victim} killed`);
         const outage = await watchOutage(stage, plan, ledger, victim, durationS * 350);
         await restartBroker(services, victim);
+        brokerDown();
         ctx.say(`broker ${victim} back after ${seconds(Date.now() - killedAt)}`);
         checks.push(
           check(

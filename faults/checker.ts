@@ -78,55 +78,6 @@ export function checkWarehouse(
   };
 }
 
-/** Event time of the newest row per vehicle: what the latest-state table must hold. */
-export function newestLanded(rows: Iterable<LandedRow>): Map<string, number> {
-  const newest = new Map<string, number>();
-  for (const row of rows) {
-    const current = newest.get(row.vehicleId);
-    if (current === undefined || row.ts > current) newest.set(row.vehicleId, row.ts);
-  }
-  return newest;
-}
-
-export interface StateVerdict {
-  vehicles: number;
-  /** Vehicles whose table entry is older than their newest landed position (or missing). */
-  behind: number;
-  /** Vehicles whose table entry is newer than anything that landed. */
-  ahead: number;
-  missing: number;
-  sample: string[];
-}
-
-/**
- * Compares the latest-state table with the newest landed position of every vehicle. `actual` maps
- * each vehicle to the event time the table holds (null = no entry).
- */
-export function checkLatestState(
-  expected: ReadonlyMap<string, number>,
-  actual: ReadonlyMap<string, number | null>,
-): StateVerdict {
-  let behind = 0;
-  let ahead = 0;
-  let missing = 0;
-  const sample: string[] = [];
-  for (const [id, ts] of expected) {
-    const held = actual.get(id) ?? null;
-    if (held === null) missing++;
-    if (held === null || held < ts) behind++;
-    else if (held > ts) ahead++;
-    else continue;
-    if (sample.length < 5) sample.push(`${id}: table ${held ?? 'none'}, newest ${ts}`);
-  }
-  for (const [id, held] of actual) {
-    if (!expected.has(id) && held !== null) {
-      ahead++;
-      if (sample.length < 5) sample.push(`${id}: table ${held}, nothing landed`);
-    }
-  }
-  return { vehicles: expected.size, behind, ahead, missing, sample };
-}
-
 /** Where a dead letter came from and why, as read back from the DLQ topic. */
 export interface DeadLetterEntry {
   partition: number;

@@ -40,12 +40,16 @@ export class FleetChild {
     env: Record<string, string>;
     logFile: string;
     script?: string;
+    /** Network namespace to run in (`ip netns exec`, which execs: the pid stays the node's). */
+    netns?: string;
   }): FleetChild {
     mkdirSync(path.dirname(options.logFile), { recursive: true });
     const fd = openSync(options.logFile, 'a');
     try {
       const entry = options.script ? ['--import', 'tsx', options.script] : [FLEET_BIN];
-      const child = spawn(process.execPath, [...entry, ...options.args], {
+      const argv = [process.execPath, ...entry, ...options.args];
+      if (options.netns) argv.unshift('ip', 'netns', 'exec', options.netns);
+      const child = spawn(argv[0]!, argv.slice(1), {
         env: { ...process.env, ...options.env },
         stdio: ['ignore', fd, fd],
       });

@@ -1,14 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { Partitioners, type Admin } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import type { TopicConfig } from '../src/config/config.js';
 import { createKafka } from '../src/kafka/client.js';
-import { dlqTopicPlan, ensureTopic, positionTopicPlan } from '../src/kafka/topic-admin.js';
-import { isAlive, spawnDetached, stopProcess, waitFor } from '../src/local/processes.js';
+import { ensureTopic, topicPlans } from '../src/kafka/topic-admin.js';
+import { isAlive, spawnDetached, waitFor } from '../src/local/processes.js';
 import { readState, servicesDown, servicesUp, restartKafkaNode } from '../src/local/services.js';
 import { silentLogger, type Logger } from '../src/logger.js';
-import { errorMessage, retry } from '../src/retry.js';
+import { errorMessage } from '../src/errors.js';
+import { retry } from '../src/retry.js';
+import { liveBrokers } from './kafka-tools.js';
 
 /**
  * The suite's own services (never the shared development broker or Redis): a KRaft cluster of one
@@ -40,10 +42,15 @@ export async function stopServices(home: string, logger: Logger): Promise<void> 
 }
 
 export function admin(services: SuiteServices): Admin {
+  return suiteKafka(services).admin();
+}
+
+/** A Kafka client of the suite's brokers with patient retries. */
+export function suiteKafka(services: SuiteServices): Kafka {
   return createKafka(
     { brokers: services.brokers, clientId: 'fleet-faults', ssl: false },
     { logger: silentLogger, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 } },
-  ).admin();
+  );
 }
 
 /** Creates the scenario's position topic and DLQ with the project's topic plan. */
@@ -52,7 +59,7 @@ export async function createTopics(services: SuiteServices, topic: TopicConfig):
   await client.connect();
   try {
     const brokers = services.brokers.length;
-    for (const plan of [positionTopicPlan(topic, brokers), dlqTopicPlan(topic, brokers)]) {
+    for (const plan of topicPlans(topic, brokers)) {
       // A fresh KRaft cluster may answer UNKNOWN_TOPIC_OR_PARTITION while its brokers learn the
       // new topic (kafkajs only waits out LEADER_NOT_AVAILABLE): try again, ensureTopic is idempotent.
       await retry(() => ensureTopic(client, plan), {
@@ -74,11 +81,15 @@ export function brokerPid(home: string, nodeId: number): number {
   return node.pid;
 }
 
-/** kill -9 of one Kafka node: no shutdown, no leadership hand-over. */
-export async function killBroker(home: string, nodeId: number): Promise<void> {
-  const pid = brokerPid(home, nodeId);
+/** kill -9: SIGKILL (no SIGTERM first, so no shutdown hook runs), then wait until the pid is gone. */
+export async function sigkill(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
   while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** kill -9 of one Kafka node: no shutdown, no leadership hand-over. */
+export async function killBroker(home: string, nodeId: number): Promise<void> {
+  await sigkill(brokerPid(home, nodeId));
 }
 
 /** Starts a killed node again on its old ports and data; resolves once it is back in the cluster. */
@@ -88,11 +99,17 @@ export async function restartBroker(services: SuiteServices, nodeId: number): Pr
   await waitFor(
     async () => {
       await client.connect();
-      const cluster = await client.describeCluster();
-      return cluster.brokers.some((b) => b.nodeId === nodeId);
+      // kafkajs fails the whole Metadata answer while any partition has no leader (a second
+      // failure under RF=2): then ask Kafka's own tool, which lists the brokers regardless.
+      const brokers = await client
+        .describeCluster()
+        .then((c) => c.brokers.map((b) => b.nodeId))
+        .catch(() => liveBrokers(services));
+      return brokers.includes(nodeId);
     },
     `Kafka node ${nodeId} to rejoin`,
-    120_000,
+    // After two of three nodes died the quorum has to re-form first; slow on a loaded machine.
+    300_000,
     500,
   ).finally(() => client.disconnect());
 }
@@ -140,7 +157,12 @@ export async function consumerLag(client: Admin, groupId: string, topic: string)
 
 /** Committed offset per partition ("-1" = none yet), for "no commit during the outage" checks. */
 export async function committedOffsets(client: Admin, groupId: string, topic: string): Promise<string> {
-  const committed = await client.fetchOffsets({ groupId, topics: [topic] });
+  // The coordinator may move or still be loading (NOT_COORDINATOR, retriable): ask again.
+  const committed = await retry(() => client.fetchOffsets({ groupId, topics: [topic] }), {
+    retries: 8,
+    initialMs: 250,
+    shouldRetry: (err) => (err as { retriable?: boolean }).retriable === true,
+  });
   return (committed[0]?.partitions ?? [])
     .sort((a, b) => a.partition - b.partition)
     .map((p) => `${p.partition}:${p.offset}`)
@@ -167,11 +189,14 @@ export async function redisCommand(
   }
 }
 
-/** kill -9 of the suite's redis-server. */
+/**
+ * kill -9 of the suite's redis-server: a real SIGKILL (a SIGTERM would let Redis shut down
+ * cleanly: close clients, flush, log "Received SIGTERM").
+ */
 export async function killRedis(home: string): Promise<void> {
   const pid = readState(home).redis?.pid;
   if (pid === undefined) throw new Error(`no redis recorded under ${home}`);
-  await stopProcess(pid, 0);
+  await sigkill(pid);
 }
 
 /**

@@ -4,6 +4,7 @@ import { DLQ_HEADERS } from '../src/sinks/dead-letter-sink.js';
 import type { DeadLetterEntry } from './checker.js';
 import { partitionFor } from './cluster.js';
 import type { HostileRecord } from './hostile-corpus.js';
+import { readToEnd } from './topic.js';
 
 /** Where a raw record was written, or why the broker refused it. */
 export interface Written {
@@ -92,46 +93,15 @@ export async function readDeadLetters(
   dlqTopic: string,
   sourceTopic: string,
 ): Promise<DeadLetterEntry[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<number, bigint>();
-  try {
-    for (const p of await admin.fetchTopicOffsets(dlqTopic)) ends.set(p.partition, BigInt(p.high));
-  } finally {
-    await admin.disconnect();
-  }
   const out: DeadLetterEntry[] = [];
-  if ([...ends.values()].every((end) => end === 0n)) return out;
-  const consumer = kafka.consumer({ groupId: `faults-dlq-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
-  const last = new Map<number, bigint>();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`DLQ read timed out after ${out.length} letters`)),
-        60_000,
-      );
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          const h = (name: string) => message.headers?.[name]?.toString() ?? '';
-          if (h(DLQ_HEADERS.sourceTopic) === sourceTopic) {
-            out.push({
-              partition: Number(h(DLQ_HEADERS.sourcePartition)),
-              offset: h(DLQ_HEADERS.sourceOffset),
-              reason: h(DLQ_HEADERS.reason),
-            });
-          }
-          last.set(partition, BigInt(message.offset));
-          if ([...ends].every(([p, end]) => end === 0n || (last.get(p) ?? -1n) >= end - 1n)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
+  await readToEnd(kafka, dlqTopic, (_partition, message) => {
+    const h = (name: string) => message.headers?.[name]?.toString() ?? '';
+    if (h(DLQ_HEADERS.sourceTopic) !== sourceTopic) return;
+    out.push({
+      partition: Number(h(DLQ_HEADERS.sourcePartition)),
+      offset: h(DLQ_HEADERS.sourceOffset),
+      reason: h(DLQ_HEADERS.reason),
     });
-  } finally {
-    await consumer.disconnect();
-  }
+  });
   return out;
 }

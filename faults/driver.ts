@@ -1,5 +1,6 @@
 import type { Position } from '../src/domain/position.js';
-import { errorMessage, sleep as realSleep } from '../src/retry.js';
+import { errorMessage } from '../src/errors.js';
+import { sleep as realSleep } from '../src/retry.js';
 import { Outcome, type AckLedger } from './ledger.js';
 import { positionAt, type WorkloadPlan } from './workload.js';
 
@@ -82,12 +83,13 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     const positions: Position[] = [];
     for (let seq = start; seq < end; seq++) positions.push(positionAt(plan, seq));
     ledger.mark(start, end, Outcome.pending);
+    const sentAt = now();
     const call = publisher.publish(positions).then(
       () => ledger.mark(start, end, Outcome.acknowledged),
       (err: unknown) => {
-        ledger.mark(start, end, Outcome.failed);
         failedCalls++;
         lastError = errorMessage(err);
+        ledger.fail({ from: start, to: end, sentAt, failedAt: now(), error: lastError });
       },
     );
     inFlight.add(call);

@@ -21,26 +21,44 @@ export interface HttpAnswer {
 /** Sends one request as raw as node:http allows; never throws. */
 export function send(port: number, req: HostileRequest, timeoutMs = 10_000): Promise<HttpAnswer> {
   return new Promise((resolve) => {
+    // A server may answer an oversized request (413) and close the connection before the body is
+    // sent (RFC 9110 §15.5.14); the client then fails its write (EPIPE) after the answer arrived.
+    // That answer counts; only a request that got none is "no answer".
+    let answered: number | undefined;
     const r = httpRequest(
       {
         host: '127.0.0.1',
         port,
         method: req.method,
         path: req.path,
-        headers: { ...(req.body ? { 'content-length': String(req.body.length) } : {}), ...req.headers },
+        headers: {
+          ...(req.body ? { 'content-length': String(req.body.length) } : {}),
+          // Without it (agent: false sends `Connection: close`) a server that refuses a large body
+          // early closes the socket under the client's write; with it, Node's server reads the
+          // rest of the body away and the answer always arrives. The socket is closed at the end.
+          ...(req.body && req.body.length > 64 * 1024 ? { connection: 'keep-alive' } : {}),
+          ...req.headers,
+        },
         timeout: timeoutMs,
         insecureHTTPParser: true,
         // A fresh connection per request: a refused one (431, 400) may close the socket it came on.
         agent: false,
       },
       (res) => {
+        answered = res.statusCode;
         res.resume();
-        res.on('end', () => resolve({ request: req, status: res.statusCode ?? 0 }));
+        res.on('end', () => {
+          res.socket?.destroy();
+          resolve({ request: req, status: res.statusCode ?? 0 });
+        });
         res.on('error', (err) => resolve({ request: req, status: res.statusCode ?? 0, error: err.message }));
       },
     );
     r.on('timeout', () => r.destroy(new Error('timeout')));
-    r.on('error', (err) => resolve({ request: req, status: 0, error: err.message }));
+    r.on('error', (err) =>
+      // The answer may be parsed just after the write failed: give it a moment.
+      setTimeout(() => resolve({ request: req, status: answered ?? 0, error: err.message }), 100),
+    );
     if (req.body) r.write(req.body);
     r.end();
   });

@@ -6,6 +6,8 @@
 export const Outcome = { unsent: 0, pending: 1, acknowledged: 2, failed: 3 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
+import type { PublishFailure } from './windows.js';
+
 export interface LedgerCounts {
   /** Positions handed to the publisher. */
   produced: number;
@@ -17,6 +19,7 @@ export interface LedgerCounts {
 
 export class AckLedger {
   private readonly outcomes: Uint8Array;
+  private readonly failureLog: PublishFailure[] = [];
 
   constructor(readonly total: number) {
     this.outcomes = new Uint8Array(total);
@@ -25,6 +28,17 @@ export class AckLedger {
   /** Marks [from, to) with an outcome. */
   mark(from: number, to: number, outcome: Outcome): void {
     this.outcomes.fill(outcome, from, to);
+  }
+
+  /** Marks [from, to) failed and remembers when the call was made and when it failed. */
+  fail(failure: PublishFailure): void {
+    this.mark(failure.from, failure.to, Outcome.failed);
+    this.failureLog.push(failure);
+  }
+
+  /** Every failed publish call, in the order they failed. */
+  failures(): readonly PublishFailure[] {
+    return this.failureLog;
   }
 
   outcome(seq: number): Outcome {

@@ -9,8 +9,8 @@ import { commandContext } from '../src/cli/context.js';
 import { errorMessage } from '../src/errors.js';
 import { defaultRegistry } from '../src/metrics.js';
 import { createWarehouse } from '../src/sinks/create-warehouse.js';
-import { startMetricsServer } from '../src/topology/metrics-server.js';
-import { startProcessor } from '../src/topology/processor.js';
+import { startMetricsServer } from '../src/processor/metrics-server.js';
+import { startProcessor } from '../src/processor/processor.js';
 import { FaultyWarehouse, outageWhileFileExists } from './faulty-warehouse.js';
 
 const OUTAGE_FILE = process.env.FLEET_FAULT_WAREHOUSE_OUTAGE_FILE;

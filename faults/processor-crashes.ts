@@ -28,11 +28,24 @@ async function progress(port: number): Promise<{ read: number; commits: number }
   );
 }
 
-/** Resolves once the processor has read records (or exited, or `timeoutMs` passed). */
-async function working(child: FleetChild, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the processor has read records (`want: 'read'`) or serves its /metrics at all
+ * (`'up'`), or has exited (the caller counts that); throws after `timeoutMs`.
+ */
+export async function working(
+  child: FleetChild,
+  port: number,
+  timeoutMs: number,
+  want: 'read' | 'up',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (child.alive && Date.now() < deadline) {
-    if (((await progress(port))?.read ?? 0) > 0) return;
+  while (child.alive) {
+    const at = await progress(port);
+    if (at && (want === 'up' || at.read > 0)) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${child.name} not ${want === 'up' ? 'serving /metrics' : 'reading'} after ${timeoutMs} ms:\n${child.tail()}`,
+      );
     await sleep(200);
   }
 }
@@ -72,17 +85,21 @@ export const processorCrashes: Scenario = {
       const t0 = Date.now();
       let processor: FleetChild;
       let lastPort = 0;
+      let endKills: (() => void) | undefined;
       for (;;) {
         const port = await freePort();
         lastPort = port;
         processor = stage.start(['process'], { METRICS_PORT: String(port) });
         if (kills.length >= minKills && !producing) break;
+        // The first kill only once a processor has joined and committed: before that it tests nothing.
+        if (kills.length === 0) await stage.committedOnce(120_000, processor);
         const anyMoment = random() < 0.25;
         if (anyMoment) await sleep(random() * (ctx.quick ? 5000 : 8000));
         else {
-          await working(processor, port, 60_000);
+          await working(processor, port, 60_000, 'read');
           await sleep(random() * workMs);
         }
+        endKills ??= ctx.faults.open('processor SIGKILLs');
         const at = await progress(port);
         if (!processor.alive) {
           diedAlone++;
@@ -92,8 +109,9 @@ export const processorCrashes: Scenario = {
         if ((at?.read ?? 0) > 0) midWork++;
         kills.push(`${seconds(Date.now() - t0)}${at ? ` (read ${at.read}, ${at.commits} commits)` : ''}`);
       }
-      // The last one must be up (joined, serving /metrics) before it is asked to drain and stop.
-      while (processor.alive && (await progress(lastPort)) === undefined) await sleep(200);
+      endKills?.();
+      // The last one must be up (serving /metrics) before it is asked to drain and stop.
+      await working(processor, lastPort, 60_000, 'up');
       const produced = await production;
       ctx.say(
         `${kills.length} kills; produced ${produced.published} in ${seconds(produced.durationMs)}; draining`,

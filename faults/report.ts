@@ -1,3 +1,5 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { passed, type Scenario, type ScenarioResult } from './scenario.js';
 
 export interface ScenarioOutcome {
@@ -43,10 +45,68 @@ export function formatDetails(outcome: ScenarioOutcome): string {
   return lines.join('\n');
 }
 
-/** The one line CI greps: `faults: scenarios=<n> passed=<n> lost=<n> duplicated=<n>`. */
+/**
+ * What failed, repeated after the summary line so the tail of a long CI log always shows why
+ * (the scenario's error and its failed checks); empty when every scenario passed.
+ */
+export function formatFailures(outcomes: readonly ScenarioOutcome[]): string {
+  const lines: string[] = [];
+  for (const o of outcomes) {
+    if (o.result !== undefined && passed(o.result) && !o.error) continue;
+    lines.push(`failed: ${o.scenario.number}${o.scenario.variant ?? ''} ${o.scenario.id}`);
+    if (o.error) lines.push(`   error: ${o.error}`);
+    for (const c of o.result?.checks ?? []) if (!c.ok) lines.push(`   [FAIL] ${c.name}: ${c.detail}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The one line CI greps: `faults: scenarios=<n> passed=<n> lost=<n> duplicated=<n>
+ * failed-in-faults=<n>/<bound>` (positions whose publish failed while a fault was active, and the
+ * sum of the scenarios' bounds; a failure outside a fault window fails its scenario instead).
+ */
 export function summaryLine(outcomes: readonly ScenarioOutcome[]): string {
   const ok = outcomes.filter((o) => o.result !== undefined && passed(o.result)).length;
-  const lost = outcomes.reduce((sum, o) => sum + (o.result?.figures.lost ?? 0), 0);
-  const duplicated = outcomes.reduce((sum, o) => sum + (o.result?.figures.duplicated ?? 0), 0);
-  return `faults: scenarios=${outcomes.length} passed=${ok} lost=${lost} duplicated=${duplicated}`;
+  const sum = (f: (o: ScenarioOutcome) => number | undefined) =>
+    outcomes.reduce((n, o) => n + (f(o) ?? 0), 0);
+  const lost = sum((o) => o.result?.figures.lost);
+  const duplicated = sum((o) => o.result?.figures.duplicated);
+  const failed = sum((o) => o.result?.figures.failedInFaults);
+  const bound = sum((o) => o.scenario.publishFailureBound);
+  return `faults: scenarios=${outcomes.length} passed=${ok} lost=${lost} duplicated=${duplicated} failed-in-faults=${failed}/${bound}`;
+}
+
+/**
+ * Writes a run's report as `<dir>/<start time>-<seed>.json` and `.txt` (the printed table and
+ * details), never overwriting one: a second run with the same name gets `-2`, `-3`, ...
+ * Returns the JSON file's path.
+ */
+export function saveReport(
+  dir: string,
+  run: { started: Date; seed: number; quick: boolean; table: string; outcomes: readonly ScenarioOutcome[] },
+): string {
+  mkdirSync(dir, { recursive: true });
+  const base = `${run.started.toISOString().replace(/[:.]/g, '-')}-${run.seed}`;
+  const json = JSON.stringify(
+    {
+      started: run.started.toISOString(),
+      quick: run.quick,
+      seed: run.seed,
+      summary: summaryLine(run.outcomes),
+      outcomes: run.outcomes.map((o) => ({ ...o, scenario: o.scenario.id })),
+    },
+    null,
+    2,
+  );
+  for (let n = 1; ; n++) {
+    const name = path.join(dir, n === 1 ? base : `${base}-${n}`);
+    try {
+      writeFileSync(`${name}.json`, `${json}\n`, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    writeFileSync(`${name}.txt`, run.table, { flag: 'wx' });
+    return `${name}.json`;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../src/logger.js';
 import type { SuiteServices } from './cluster.js';
+import type { FaultWindows } from './windows.js';
 
 /** The figures every scenario prints, Jepsen style. */
 export interface Figures {
@@ -13,6 +14,8 @@ export interface Figures {
   lost: number;
   /** Landed more than once. */
   duplicated: number;
+  /** Positions whose publish failed while a fault was active (allowed up to the scenario's bound). */
+  failedInFaults?: number;
 }
 
 /** One property the scenario verified, and what was seen. */
@@ -36,10 +39,18 @@ export interface SuiteContext {
   logger: Logger;
   /** Seed of every random choice of the run (kill moments, fuzz). */
   seed: number;
+  /** Runs per property of the property-based fuzz (`--fuzz-runs`); default by quick/full. */
+  fuzzRuns?: number;
   /** The suite's own services with this many Kafka nodes (restarting Kafka when the size differs). */
   services(brokers: 1 | 3): Promise<SuiteServices>;
   /** A progress line on the console. */
   say(line: string): void;
+}
+
+/** What one scenario runs with: the suite's context plus the record of its own fault windows. */
+export interface ScenarioContext extends SuiteContext {
+  /** Record every injected fault here (`open`/`during`); publishes failing outside fail the scenario. */
+  faults: FaultWindows;
 }
 
 export interface Scenario {
@@ -50,7 +61,22 @@ export interface Scenario {
   /** Tells variants of one numbered scenario apart in the table ('b'). */
   variant?: string;
   title: string;
-  run(ctx: SuiteContext): Promise<ScenarioResult>;
+  /**
+   * A measurement of a setting the project advises against (it loses data by design): run only when
+   * named in `--only`, never part of the default or quick runs.
+   */
+  optIn?: boolean;
+  /**
+   * Left out of `--quick` (the CI run) for its length or its demands on the machine; part of every
+   * full run and runnable alone with `--only`.
+   */
+  fullOnly?: boolean;
+  /**
+   * Positions whose publish may fail inside the fault windows (a failover can time out the calls in
+   * flight). @default 0
+   */
+  publishFailureBound?: number;
+  run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
 export function check(name: string, ok: boolean, detail: string): Check {

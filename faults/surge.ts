@@ -1,4 +1,4 @@
-import { rushHourActivity } from '../src/sources/simulator/profile.js';
+import { rushHourActivity } from '../src/ingest/simulator/profile.js';
 import { sleep } from '../src/retry.js';
 import { freePort } from '../src/local/processes.js';
 import { drive, type RateProfile } from './driver.js';
@@ -64,7 +64,6 @@ export const surge: Scenario = {
     try {
       await publisher.connect();
       const processor = stage.start(['process'], {}, FAULTY_PROCESSOR);
-      await stage.drained(60_000, processor);
       const probed = probe(processor, { metricsPort });
       const lags: { t: number; lag: number }[] = [];
       const t0 = Date.now();
@@ -72,6 +71,10 @@ export const surge: Scenario = {
       const production = drive({ plan, publisher, ledger, rate, batch: 1000 }).finally(
         () => (producing = false),
       );
+      // The profile starts at the normal rate: the processor must have joined and committed before
+      // the rate climbs (the fault is the surge above normal and the slow warehouse under it).
+      await stage.committedOnce(60_000, processor);
+      const surging = ctx.faults.open('surge above the normal rate, until the lag drained');
       let drainedAt: number | undefined;
       while (producing || drainedAt === undefined) {
         await sleep(1000);
@@ -81,6 +84,7 @@ export const surge: Scenario = {
         if (!processor.alive) throw new Error(`processor exited during the surge:\n${processor.tail()}`);
         if (Date.now() - t0 > durationMs + 600_000) throw new Error(`lag ${lag} did not drain`);
       }
+      surging();
       const produced = await production;
       probed.stop();
       const stopped = await processor.stop();
