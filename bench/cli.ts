@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDuration } from '../src/cli/context.js';
 import { createLogger } from '../src/logger.js';
 import { resolveOptions, type RawBenchFlags } from './options.js';
-import { markdownTable, writeResults } from './report.js';
+import { keepTableInReadme, markdownTable } from './report.js';
 import type { BenchResults } from './results.js';
 import { runBench } from './run.js';
 
@@ -13,9 +13,15 @@ export async function runFromCli(flags: Record<string, string | boolean | undefi
   const render = text('render');
   if (render) {
     // Re-renders a stored results file (after a change of the table's layout), nothing is measured.
+    // The stored JSON is not rewritten; a full run's table goes back into the README.
     const results = JSON.parse(readFileSync(render, 'utf8')) as BenchResults;
     const table = markdownTable(results);
-    await writeResults(text('out') ?? path.dirname(path.dirname(render)), results, table);
+    if (results.mode === 'full')
+      await keepTableInReadme(
+        text('out') ?? path.dirname(path.dirname(render)),
+        table,
+        path.basename(render),
+      );
     process.stdout.write(`${table}\n`);
     return 0;
   }
@@ -29,6 +35,7 @@ export async function runFromCli(flags: Record<string, string | boolean | undefi
     ...(text('duration') ? { duration: parseDuration(text('duration')!, '--duration') } : {}),
     ...(text('partitions') ? { partitions: text('partitions') } : {}),
     ...(text('only') ? { only: text('only') } : {}),
+    ...(text('processors') ? { processors: text('processors') } : {}),
     ...(text('out') ? { out: text('out') } : {}),
     ...(text('note') ? { note: text('note') } : {}),
   };

@@ -33,7 +33,9 @@ export function spawnFleet(services: BenchServices, args: string[], options: Spa
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   // The processor runs with the deployed heap cap (the Dockerfile's NODE_OPTIONS), unless the
   // experiment knob BENCH_NODE_OPTIONS sets V8 flags itself.
-  if (args[0] === 'process' && !process.env.BENCH_NODE_OPTIONS) nodeArgs.push(PROCESSOR_HEAP_FLAG);
+  // (`fleet replay` runs the same topology in the same image.)
+  const processor = args[0] === 'process' || args[0] === 'replay';
+  if (processor && !process.env.BENCH_NODE_OPTIONS) nodeArgs.push(PROCESSOR_HEAP_FLAG);
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...nodeArgs, services.runtime.entry, ...args], {
@@ -44,21 +46,28 @@ export function spawnFleet(services: BenchServices, args: string[], options: Spa
     closeSync(fd);
   }
   if (child.pid === undefined) throw new ServiceError(`could not start fleet ${args.join(' ')}`);
+  return supervise(child, `fleet ${args.join(' ')}`, logFile);
+}
+
+/**
+ * A started child as a {@link FleetChild}: `crashed` rejects when it exits before `stop()` was
+ * called; `stop()` terminates it (SIGTERM, then SIGKILL after `graceMs`).
+ */
+export function supervise(child: ChildProcess, label: string, logFile: string, graceMs?: number): FleetChild {
   let stopping = false;
   const crashed = exited(child).then((code) => {
-    if (!stopping)
-      throw new ServiceError(`fleet ${args.join(' ')} exited early (code ${code}); see ${logFile}`);
+    if (!stopping) throw new ServiceError(`${label} exited early (code ${code}); see ${logFile}`);
     return new Promise<never>(() => undefined);
   });
   crashed.catch(() => undefined);
   return {
     child,
-    pid: child.pid,
+    pid: child.pid!,
     logFile,
     crashed,
     stop: () => {
       stopping = true;
-      return terminate(child);
+      return terminate(child, graceMs);
     },
   };
 }

@@ -70,3 +70,15 @@ export function averageEncodedSize(sample = 1000): number {
   for (let i = 0; i < sample; i++) bytes += jsonCodec.encode(benchPosition(i, Date.now(), random)).length;
   return Math.round(bytes / sample);
 }
+
+/**
+ * The `ts` of a JSON-encoded position (`"ts":<epoch ms>`) read from its bytes without decoding the
+ * rest (the bare Kafka consumer of the latency runs); NaN when absent.
+ */
+export function eventTimeOf(value: Buffer | null): number {
+  if (!value) return Number.NaN;
+  const text = value.toString('latin1');
+  const at = text.indexOf('"ts":');
+  if (at < 0) return Number.NaN;
+  return Number.parseInt(text.slice(at + 5, at + 25), 10);
+}

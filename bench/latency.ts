@@ -22,6 +22,18 @@ export interface RateLatency {
   ackTailMs: number;
   /** Event time → visible in Redis (change published by the upsert), after warm-up. */
   redis: LatencySummary;
+  /**
+   * The bare Kafka path in the same run: event time → read by a consumer that only timestamps
+   * (publisher → broker → kafkajs, no processing, no commits). Ours is shown as a ratio to it.
+   */
+  bareKafka?: LatencySummary;
+  /**
+   * Whether the observers saw the newest position of the run within the catch-up limit. When not,
+   * the slowest records are missing from `redis` / `bareKafka`: the figures are better than the truth.
+   */
+  catchUp?: { redis: boolean; bareKafka: boolean; waitedMs: number };
+  /** Every offset of the runs was committed before the warehouse latency was read (else rows are missing). */
+  warehouseCaughtUp?: boolean;
   /** Event time → row written to the warehouse (ingested_at − ts), after warm-up. */
   warehouse?: LatencySummary;
   lookups: LookupResult;
@@ -76,11 +88,13 @@ export async function latencyUnderLoad(
     env: { ...env, PORT: String(port), DUCKDB_PATH: ':memory:' },
   });
   const observer = WorkerHandle.fork('observe-visibility', childEnv(services));
+  const bare = WorkerHandle.fork('observe-kafka', childEnv(services));
   const producer = WorkerHandle.fork('produce-at-rate', childEnv(services));
   const lookups = WorkerHandle.fork('lookup-load', childEnv(services));
   const children: FleetChild[] = [processor, api];
   const results: RateLatency[] = [];
   const windows: { from: number; to: number }[] = [];
+  let warehouseCaughtUp = false;
   try {
     await waitWhileRunning(
       processor,
@@ -89,12 +103,14 @@ export async function latencyUnderLoad(
       120_000,
     );
     await Promise.race([waitForHttp(`http://127.0.0.1:${port}`, 120_000), api.crashed]);
-    await observer.request('start', { url: config.redis.url, prefix: config.redis.prefix });
+    await observer.request('start', { ...config.redis, partitions: config.topic.partitions });
+    await bare.request('start', { config: env });
     let produced = 0;
     for (const rate of options.rates) {
       const warmupMs = Math.min(5000, options.durationMs * 0.1);
       const from = Date.now() + warmupMs;
       await observer.request('window', { from, to: Number.MAX_SAFE_INTEGER });
+      await bare.request('window', { from, to: Number.MAX_SAFE_INTEGER });
       await lookups.request('start', {
         baseUrl: `http://127.0.0.1:${port}`,
         ratePerS: options.lookupRate,
@@ -112,8 +128,16 @@ export async function latencyUnderLoad(
       const lookupResult = await lookups.request<LookupResult>('stop');
       const cpuSeconds = cpu.stop();
       produced += sent.sent;
-      await waitForNewest(observer, sent.to, MAX_CATCH_UP_MS);
+      const waitStarted = performance.now();
+      const [redisCaughtUp, bareCaughtUp] = await Promise.all([
+        waitForNewest(observer, sent.to, MAX_CATCH_UP_MS),
+        waitForNewest(bare, sent.to, MAX_CATCH_UP_MS),
+      ]);
+      const waitedMs = Math.round(performance.now() - waitStarted);
+      if (!redisCaughtUp || !bareCaughtUp)
+        logger.warn({ rate, redisCaughtUp, bareCaughtUp, waitedMs }, 'latency: gave up waiting for catch-up');
       const redis = await observer.request<LatencySummary>('collect');
+      const bareKafka = await bare.request<LatencySummary>('collect');
       const statsAfter = await scrapeProcessor(metricsPort);
       windows.push({ from, to: sent.to });
       results.push({
@@ -123,6 +147,8 @@ export async function latencyUnderLoad(
         failed: sent.failed,
         ackTailMs: sent.ms - sent.generateMs,
         redis,
+        bareKafka,
+        catchUp: { redis: redisCaughtUp, bareKafka: bareCaughtUp, waitedMs },
         lookups: lookupResult,
         cpuSeconds,
         processorRssMb: memory.stop().peakRssMb,
@@ -132,21 +158,32 @@ export async function latencyUnderLoad(
     }
     // Let the last micro-batch reach the warehouse on its own (a stop would flush it early).
     const end = await endOffsetTotal(admin, config.topic.name);
-    await waitWhileRunning(
+    warehouseCaughtUp = await waitWhileRunning(
       processor,
       async () => (await committedTotal(admin, config.consumer.groupId, config.topic.name)) >= end,
       'the processor to commit the latency runs',
       MAX_CATCH_UP_MS,
       100,
-    ).catch((err: unknown) => logger.warn({ err: String(err) }, 'processor did not catch up'));
+    ).then(
+      () => true,
+      (err: unknown) => {
+        logger.warn({ err: String(err) }, 'processor did not catch up');
+        return false;
+      },
+    );
   } finally {
     await producer.close();
     await observer.close();
+    await bare.close();
     await lookups.close();
     for (const child of children) await child.stop();
   }
   const warehouse = await warehouseLatency(config, windows);
-  return results.map((r, i) => ({ ...r, ...(warehouse[i] ? { warehouse: warehouse[i] } : {}) }));
+  return results.map((r, i) => ({
+    ...r,
+    ...(warehouse[i] ? { warehouse: warehouse[i] } : {}),
+    warehouseCaughtUp,
+  }));
 }
 
 function processorSide(before: ProcessorStats | null, after: ProcessorStats) {
@@ -164,11 +201,15 @@ function processorSide(before: ProcessorStats | null, after: ProcessorStats) {
   };
 }
 
-/** Waits until the observer saw a change with event time >= `ts` (the pipeline caught up). */
-async function waitForNewest(observer: WorkerHandle, ts: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits until the observer saw a change with event time >= `ts` (the pipeline caught up); false
+ * when it gave up after `timeoutMs`.
+ */
+async function waitForNewest(observer: WorkerHandle, ts: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if ((await observer.request<number>('newest')) >= ts) return;
+    if ((await observer.request<number>('newest')) >= ts) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
+  return false;
 }

@@ -18,7 +18,9 @@ export interface BenchOptions {
   partitions: number;
   /** Run the processor replay with `node --cpu-prof` and summarise where its time goes. */
   cpuProf: boolean;
-  /** Steps to run (all by default): ceilings, producer, replay, latency. */
+  /** The processor logs the table to its changelog (STATE_CHANGELOG). @default true */
+  changelog: boolean;
+  /** Steps to run (all by default): ceilings, producer, replay, peer (the Kafka Streams peer), latency, wire (JSON vs Avro). */
   steps: ReadonlySet<BenchStep>;
   /** Leave the bench's Kafka and Redis running afterwards (for poking at the data). */
   keepServices: boolean;
@@ -26,9 +28,14 @@ export interface BenchOptions {
   outDir: string;
   /** Free text stored with the results (e.g. "other engineers' tests running"). */
   note?: string;
+  /**
+   * `--processors 1,2,3`: after the other steps, replay the pre-loaded topic once per count with
+   * that many `fleet process` children in one group (throughput and CPU per record). @default none
+   */
+  processors: number[];
 }
 
-export const BENCH_STEPS = ['ceilings', 'producer', 'replay', 'latency'] as const;
+export const BENCH_STEPS = ['ceilings', 'producer', 'replay', 'events', 'peer', 'latency', 'wire'] as const;
 export type BenchStep = (typeof BENCH_STEPS)[number];
 
 const FULL = {
@@ -54,7 +61,10 @@ export interface RawBenchFlags {
   duration?: number;
   partitions?: string;
   cpuProf?: boolean;
+  /** commander's `--no-changelog`: false when given. */
+  changelog?: boolean;
   only?: string;
+  processors?: string;
   keepServices?: boolean;
   out?: string;
   note?: string;
@@ -78,11 +88,24 @@ export function resolveOptions(flags: RawBenchFlags): BenchOptions {
   const rates = flags.rates
     ? flags.rates.split(',').map((r) => positiveInt('--rates', r.trim()))
     : base.rates;
-  const steps = flags.only ? flags.only.split(',').map((s) => s.trim()) : [...BENCH_STEPS];
+  // `scale` is no step of its own: `--only scale` runs nothing but the `--processors` replays.
+  const only = flags.only?.split(',').map((s) => s.trim());
+  const steps = only ? only.filter((s) => s !== 'scale') : [...BENCH_STEPS];
   for (const step of steps) {
     if (!(BENCH_STEPS as readonly string[]).includes(step))
-      throw new ConfigError('--only', `unknown step '${step}' (steps: ${BENCH_STEPS.join(', ')})`);
+      throw new ConfigError('--only', `unknown step '${step}' (steps: ${BENCH_STEPS.join(', ')}, scale)`);
   }
+  const partitions = flags.partitions ? positiveInt('--partitions', flags.partitions) : 3;
+  const processors = flags.processors
+    ? flags.processors.split(',').map((n) => positiveInt('--processors', n.trim()))
+    : [];
+  if (only?.includes('scale') && processors.length === 0)
+    throw new ConfigError('--only', "'scale' needs --processors (e.g. --processors 1,2,3)");
+  if (processors.some((n) => n > partitions))
+    throw new ConfigError(
+      '--processors',
+      `${Math.max(...processors)} processors need at least as many partitions (--partitions ${Math.max(...processors)}); ${partitions} would leave some idle`,
+    );
   return {
     quick: Boolean(flags.quick),
     records,
@@ -90,11 +113,13 @@ export function resolveOptions(flags: RawBenchFlags): BenchOptions {
     rates,
     durationMs: flags.duration ?? base.durationMs,
     simulatorMs: base.simulatorMs,
-    partitions: flags.partitions ? positiveInt('--partitions', flags.partitions) : 3,
+    partitions,
     cpuProf: Boolean(flags.cpuProf),
+    changelog: flags.changelog !== false,
     steps: new Set(steps as BenchStep[]),
     keepServices: Boolean(flags.keepServices),
     outDir: flags.out ?? 'bench',
     ...(flags.note ? { note: flags.note } : {}),
+    processors,
   };
 }

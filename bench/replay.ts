@@ -27,7 +27,7 @@ export interface ReplayResult {
   processorStats?: ProcessorStats;
   /** Committed offsets each second (to see the rate's shape). */
   progress: { s: number; committed: number }[];
-  verified: { redisVehicles: number; warehouseRows: number; ok: boolean };
+  verified: { redisVehicles: number; warehouseRows: number; expectedVehicles: number; ok: boolean };
   exitCode: number | null;
   profile?: ProfileSummary;
 }
@@ -57,6 +57,7 @@ export async function processorReplay(
       DUCKDB_PATH: config.warehouse.duckdbPath,
       AUTO_OFFSET_RESET: 'earliest',
       METRICS_PORT: String(metricsPort),
+      STATE_CHANGELOG: String(config.topic.changelog !== undefined),
     },
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
   });
@@ -132,7 +133,7 @@ export async function processorReplay(
     redisCommandSeconds,
     ...(stats ? { processorStats: { ...stats, ...(peakMemory ? { memoryMb: peakMemory } : {}) } } : {}),
     progress,
-    verified: { ...stored, ok },
+    verified: { ...stored, expectedVehicles: options.vehicles, ok },
     exitCode,
     ...(profile ? { profile } : {}),
   };

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RateLatency } from './latency.js';
+import { cpuText } from './headline.js';
+import { latencyRows } from './latency-report.js';
+import { peerRows } from './peer-report.js';
+import { scaleOutRows } from './scale-out-report.js';
 import type { BenchResults } from './results.js';
 
 const n = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
 const x = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(2)}×`);
-const ms = (v: number | null | undefined) =>
-  v === null || v === undefined || Number.isNaN(v) ? '—' : `${Math.round(v * 10) / 10} ms`;
 const check = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✅' : ' ❌');
 
 /** The results as the markdown table kept in bench/README.md (and printed by `fleet bench`). */
@@ -50,11 +51,22 @@ export function markdownTable(r: BenchResults): string {
     );
   }
   lines.push(
-    `| Processor replay → Redis + DuckDB (\`fleet process\`, from earliest) | ${n(proc)} records/s | ConsumerPerformance, same topic: ${n(
+    `| Processor replay → Redis + DuckDB (\`fleet process\`, from earliest) | ${n(proc)} records/s${unverified(r)} | ConsumerPerformance, same topic: ${n(
       r.consumer_perf_records_per_s,
     )} records/s | ${x(procRatio)} | ≥ 50,000/s${check(proc === null ? null : proc >= 50_000)}, ≥ 0.5×${check(
       procRatio === null ? null : procRatio >= 0.5,
     )} |`,
+    `| CPU per record, processor replay (per process, start-up excluded) | ${cpuText(r.cpu_us_per_record?.replay)} | — | — | — |`,
+    `| \`fleet replay\` → Redis only (same topic, own table) | ${n(r.redis_replay_records_per_s)} records/s; CPU ${cpuText(
+      r.cpu_us_per_record?.redis_replay,
+    )} | the processor replay above: ${n(proc)} records/s | ${x(r.redis_replay_vs_processor)} | ≥ 2×${check(
+      r.redis_replay_vs_processor === null ? null : r.redis_replay_vs_processor >= 2,
+    )} |`,
+    `| Events processor replay (\`fleet events-process\`, transactions, ${n(r.events_processor_geofences)} geofences) | ${n(
+      r.events_processor_records_per_s,
+    )} records/s${d.events?.verified ? `, output ${d.events.verified.ok ? 'verified ✅' : 'NOT verified ❌'}` : ''} | the processor replay above: ${n(proc)} records/s | ${x(
+      r.events_processor_records_per_s !== null && proc ? r.events_processor_records_per_s / proc : null,
+    )} | — |`,
     `| Raw kafkajs consume loop (no processing) | ${n(r.kafkajs_raw_consume_records_per_s)} records/s | ConsumerPerformance: ${n(
       r.consumer_perf_records_per_s,
     )} records/s | ${x(r.ratios.kafkajs_raw_vs_consumer_perf)} | processor ÷ raw kafkajs: ${x(
@@ -66,41 +78,21 @@ export function markdownTable(r: BenchResults): string {
       proc && r.redis_benchmark_hset_per_s ? proc / r.redis_benchmark_hset_per_s : null,
     )} | — |`,
   );
-  for (const [rate, p] of Object.entries(r.e2e_latency_ms)) {
-    const run = d.latency?.find((l) => String(l.rate) === rate);
-    const target = rate === '5000' ? `p99 ≤ 100 ms${check(p.p99 <= 100)}` : '—';
-    lines.push(
-      `| Produce → visible in Redis at ${n(Number(rate))} msg/s (achieved ${n(run?.achievedRate)}) | p50 ${ms(
-        p.p50,
-      )}, p95 ${ms(p.p95)}, p99 ${ms(p.p99)}, max ${ms(p.max)}${processorSide(run)} | — | — | ${target} |`,
-    );
-    const w = r.e2e_warehouse_latency_ms[rate];
-    if (w) {
-      lines.push(
-        `| Produce → in warehouse at ${n(Number(rate))} msg/s | p50 ${ms(w.p50)}, p95 ${ms(w.p95)}, p99 ${ms(
-          w.p99,
-        )}, max ${ms(w.max)} | — | — | micro-batches flush on size or ${5} s |`,
-      );
-    }
-  }
-  // Lookups under every rate; the headline (JSON top level) is the highest one, the worst case.
-  for (const run of d.latency ?? []) {
-    const { byId, nearby } = run.lookups;
-    const headline = run === d.latency?.at(-1);
-    lines.push(
-      `| GET /v1/vehicles/:id under ${n(run.rate)} msg/s | p50 ${ms(byId.p50)}, p99 ${ms(byId.p99)} | — | — | ${
-        headline ? `p99 ≤ 5 ms${check(byId.p99 <= 5)}` : '—'
-      } |`,
-      `| GET /v1/vehicles/nearby (1 km, 10) under ${n(run.rate)} msg/s | p50 ${ms(nearby.p50)}, p99 ${ms(
-        nearby.p99,
-      )} | — | — | — |`,
-    );
-  }
+  lines.push(...peerRows(r));
+  lines.push(...scaleOutRows(r));
+  lines.push(...latencyRows(r));
   if (r.processor_peak_rss_mb !== null) {
     lines.push(
       `| Processor peak RSS, replay of ${n(r.options.vehicles)} vehicles | ${n(r.processor_peak_rss_mb)} MB | — | — | ≤ 300 MB${check(
         r.processor_peak_rss_mb <= 300,
       )} |`,
+    );
+  }
+  if (d.wire) {
+    const { json, avro } = d.wire;
+    lines.push(
+      `| Bytes per position on the wire, Avro (gzip'd batches of 1000) | ${avro.bytesPerPosition} B (${avro.gzipBytesPerPosition} B) | JSON: ${json.bytesPerPosition} B (${json.gzipBytesPerPosition} B) | ${x(avro.bytesPerPosition / json.bytesPerPosition)} | — |`,
+      `| Processor decode CPU per record, Avro (producer encode) | ${avro.decodeUsPerRecord} µs (${avro.encodeUsPerRecord} µs) | JSON: ${json.decodeUsPerRecord} µs (${json.encodeUsPerRecord} µs) | ${x(avro.decodeUsPerRecord / json.decodeUsPerRecord)} | — |`,
     );
   }
   const errors = Object.entries(d.errors);
@@ -110,42 +102,61 @@ export function markdownTable(r: BenchResults): string {
   return lines.join('\n');
 }
 
-/** The processor's own histogram for the same run (bucket bounds), when it was scraped. */
-function processorSide(run: RateLatency | undefined) {
-  const side = run?.processorSide;
-  if (!side || side.p50 === null || side.p99 === null) return '';
-  return ` (processor's own histogram: p50 ≤ ${side.p50} ms, p99 ≤ ${side.p99} ms)`;
+/** A replay whose stored counts were wrong: its rate is not what it claims. */
+function unverified(r: BenchResults): string {
+  const v = r.details.replay?.verified;
+  if (!v || v.ok) return '';
+  return ` **❌ verification failed: ${n(v.redisVehicles)} vehicles in Redis, ${n(v.warehouseRows)} rows in DuckDB**`;
 }
 
 const START = '<!-- bench:results:start -->';
 const END = '<!-- bench:results:end -->';
 
+/** `2026-12-01T21-40-05Z`, with `-quick` or `-custom` unless a full run: the run's file name, without `.json`. */
+export function resultsName(results: Pick<BenchResults, 'date' | 'mode'>): string {
+  const stamp = `${results.date.slice(0, 19).replace(/:/g, '-')}Z`;
+  return results.mode === 'full' ? stamp : `${stamp}-${results.mode}`;
+}
+
 /**
- * Writes `<outDir>/results/<YYYY-MM-DD>[-quick].json`; full runs also replace the table between
- * the markers of `<outDir>/README.md` (formatted with the project's Prettier settings, so
- * `npm run lint` stays clean). Returns the JSON path.
+ * Writes the run to a NEW file `<outDir>/results/<UTC timestamp>[-quick|-custom].json` (never
+ * overwriting one: a clash gets `-2`, `-3`, …); full runs also replace the table between the
+ * markers of `<outDir>/README.md`. Returns the JSON path.
  */
 export async function writeResults(outDir: string, results: BenchResults, table: string): Promise<string> {
-  const day = results.date.slice(0, 10);
-  const suffix = results.mode === 'full' ? '' : `-${results.mode}`;
   const dir = path.join(outDir, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${day}${suffix}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  const readme = path.join(outDir, 'README.md');
-  if (results.mode === 'full' && existsSync(readme)) {
-    const text = readFileSync(readme, 'utf8');
-    const start = text.indexOf(START);
-    const end = text.indexOf(END);
-    if (start >= 0 && end > start) {
-      const section = `${START}\n${table}\n\nRaw figures: [results/${day}.json](results/${day}.json).\n${END}`;
-      writeFileSync(
-        readme,
-        await formatMarkdown(text.slice(0, start) + section + text.slice(end + END.length), readme),
-      );
+  const text = `${JSON.stringify(results, null, 2)}\n`;
+  const base = resultsName(results);
+  for (let attempt = 1; ; attempt++) {
+    const file = path.join(dir, `${base}${attempt === 1 ? '' : `-${attempt}`}.json`);
+    try {
+      writeFileSync(file, text, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
     }
+    if (results.mode === 'full') await keepTableInReadme(outDir, table, path.basename(file));
+    return file;
   }
-  return file;
+}
+
+/**
+ * Replaces the table between the markers of `<outDir>/README.md` (formatted with the project's
+ * Prettier settings, so `npm run lint` stays clean), linking `results/<jsonName>`.
+ */
+export async function keepTableInReadme(outDir: string, table: string, jsonName: string): Promise<void> {
+  const readme = path.join(outDir, 'README.md');
+  if (!existsSync(readme)) return;
+  const text = readFileSync(readme, 'utf8');
+  const start = text.indexOf(START);
+  const end = text.indexOf(END);
+  if (start < 0 || end <= start) return;
+  const section = `${START}\n${table}\n\nRaw figures: [results/${jsonName}](results/${jsonName}).\n${END}`;
+  writeFileSync(
+    readme,
+    await formatMarkdown(text.slice(0, start) + section + text.slice(end + END.length), readme),
+  );
 }
 
 async function formatMarkdown(text: string, file: string): Promise<string> {

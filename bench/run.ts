@@ -14,10 +14,15 @@ import { rawKafkajsConsume } from './raw-consume.js';
 import { redisBenchmark } from './redis-benchmark.js';
 import { simulatorThroughput } from './simulator.js';
 import { processorReplay } from './replay.js';
+import { redisOnlyReplay } from './redis-replay.js';
+import { peerReplay } from './peer.js';
 import { markdownTable, writeResults } from './report.js';
 import { buildResults, type BenchParts, type BenchResults } from './results.js';
 import { benchConfig, createPlainTopic, startBenchServices, stopBenchServices } from './services.js';
 import { endOffsetTotal } from './offsets.js';
+import { EVENTS_REPLAY_ENV, eventsReplay } from './events-replay.js';
+import { wireFormatComparison } from './wire-format.js';
+import { scaleOutReplay } from './scale-out.js';
 
 /** Lookups per second while the latency load runs (half by id, half nearby). */
 const LOOKUP_RATE = 200;
@@ -62,6 +67,7 @@ export async function runBench(
       REDIS_PREFIX: `bench:${id}:`,
       DUCKDB_PATH: path.join(services.workDir, 'bench.duckdb'),
       TOPIC_PARTITIONS: String(options.partitions),
+      STATE_CHANGELOG: String(options.changelog),
     });
     const wants = (s: string) => options.steps.has(s as never);
     if (wants('producer')) {
@@ -76,7 +82,15 @@ export async function runBench(
         }),
       );
     }
-    if (wants('producer') || wants('ceilings') || wants('replay')) {
+    const scaling = options.processors.length > 0;
+    if (
+      wants('producer') ||
+      wants('ceilings') ||
+      wants('replay') ||
+      wants('events') ||
+      wants('peer') ||
+      scaling
+    ) {
       parts.producer = await step('publisher pre-load', () =>
         producerThroughput(services, replayConfig, { records: options.records, vehicles: options.vehicles }),
       );
@@ -118,6 +132,51 @@ export async function runBench(
           ...(options.cpuProf ? { cpuProfDir: profileDir } : {}),
         });
       });
+      // `fleet replay` (Redis only) on the same topic, into a table of its own, beside the processor's.
+      const redisOnlyConfig = benchConfig(services, {
+        TOPIC: replayConfig.topic.name,
+        CONSUMER_GROUP: `bench-replay-${id}`,
+        REDIS_PREFIX: `bench:replay:${id}:`,
+        TOPIC_PARTITIONS: String(options.partitions),
+      });
+      parts.redisReplay = await step('fleet replay (Redis only)', async () => {
+        await readable();
+        return redisOnlyReplay(services, redisOnlyConfig, { vehicles: options.vehicles });
+      });
+    }
+    if (wants('events')) {
+      const eventsConfig = benchConfig(services, {
+        TOPIC: replayConfig.topic.name,
+        TOPIC_PARTITIONS: String(options.partitions),
+        EVENTS_TOPIC: `bench_events_${id}`,
+        GEOFENCES_TOPIC: `bench_geofences_${id}`,
+        EVENTS_GROUP: `bench-events-${id}`,
+        ...EVENTS_REPLAY_ENV,
+      });
+      // A failed output check fails the step (error line, exit code 1) but keeps its figures.
+      await step('events processor replay', async () => {
+        await readable();
+        parts.events = await eventsReplay(services, eventsConfig, { geofences: 1000 });
+        const v = parts.events.verified;
+        if (!v.ok)
+          throw new ServiceError(
+            `vehicle_events does not hold the detectors' events: ${v.expected} expected, ${v.records} records; lost ${v.lost}, duplicated ${v.duplicated}, foreign ${v.foreign}`,
+          );
+      });
+    }
+    if (wants('peer')) {
+      // Right after our replay, on the same topic: its own group, Redis prefix and DuckDB file.
+      const peerConfig = benchConfig(services, {
+        TOPIC: replayConfig.topic.name,
+        CONSUMER_GROUP: `bench-peer-${id}`,
+        REDIS_PREFIX: `bench:peer:${id}:`,
+        DUCKDB_PATH: path.join(services.workDir, 'bench-peer.duckdb'),
+        TOPIC_PARTITIONS: String(options.partitions),
+      });
+      parts.peer = await step('kafka streams peer', async () => {
+        await readable();
+        return peerReplay(services, peerConfig, { vehicles: options.vehicles });
+      });
     }
     if (wants('latency')) {
       const liveConfig = benchConfig(services, {
@@ -136,6 +195,20 @@ export async function runBench(
           lookupRate: LOOKUP_RATE,
           vehiclesInTable: parts.replay?.verified.redisVehicles ?? 0,
         }),
+      );
+    }
+    if (scaling) {
+      parts.scaleOut = await step('scale-out replay', async () => {
+        await readable();
+        return scaleOutReplay(services, replayConfig, {
+          counts: options.processors,
+          vehicles: options.vehicles,
+        });
+      });
+    }
+    if (wants('wire')) {
+      parts.wire = await step('wire format (JSON vs Avro)', () =>
+        wireFormatComparison(Math.min(options.records, 200_000)),
       );
     }
   } finally {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { compileConfig, readRawConfig, variables, type Config, type RawConfig } from '../src/config/index.js';
 import { createKafka } from '../src/kafka/client.js';
-import { dlqTopicPlan, ensureTopic, positionTopicPlan } from '../src/kafka/topic-admin.js';
+import { ensureTopic, topicPlans } from '../src/kafka/topic-admin.js';
 import type { Logger } from '../src/logger.js';
 import { servicesDown, servicesUp } from '../src/local/services.js';
 import { commandExists } from '../src/local/processes.js';
@@ -104,8 +104,7 @@ export function childEnv(services: BenchServices, overrides: RawConfig = {}): No
 
 /** Creates a position topic (and its DLQ) with the project's own topic plan. */
 export async function createPositionTopic(services: BenchServices, config: Readonly<Config>): Promise<void> {
-  await settled(() => ensureTopic(services.admin, positionTopicPlan(config.topic, 1)));
-  await settled(() => ensureTopic(services.admin, dlqTopicPlan(config.topic, 1)));
+  for (const plan of topicPlans(config.topic, 1)) await settled(() => ensureTopic(services.admin, plan));
 }
 
 /** A fresh (or busy) broker may not know a just-created topic yet: idempotent calls are retried. */

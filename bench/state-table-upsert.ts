@@ -1,6 +1,6 @@
 /**
  * Micro-benchmark of the Redis latest-state table (not a test):
- *   REDIS_URL=redis://127.0.0.1:39691 npx tsx bench/state-table-upsert.ts [records] [vehicles] [batch] [chunk]
+ *   REDIS_URL=redis://127.0.0.1:39691 [TOPIC_PARTITIONS=3] npx tsx bench/state-table-upsert.ts [records] [vehicles] [batch] [chunk]
  * Upserts `records` positions (default 200k) for `vehicles` vehicles (default 50k) in batches of
  * `batch` (default 10k, the processor's BATCH_MAX_RECORDS), each vehicle moving forward in time;
  * then replays them all (every record ignored), then measures get/nearby latency. Uses its own
@@ -17,7 +17,17 @@ const [records = 200_000, vehicles = 50_000, batchSize = 10_000, chunkSize = 100
   .map(Number);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench:${randomBytes(4).toString('hex')}:`;
-const table = createRedisStateTable({ url, prefix, registry: new Registry(), chunkSize });
+// Shards = the topic's partitions (TOPIC_PARTITIONS, default 3); REDIS_CLUSTER_NODES: a cluster.
+const partitions = Number(process.env.TOPIC_PARTITIONS ?? 3);
+const clusterNodes = (process.env.REDIS_CLUSTER_NODES ?? '').split(',').filter(Boolean);
+const table = createRedisStateTable({
+  url,
+  clusterNodes,
+  prefix,
+  partitions,
+  registry: new Registry(),
+  chunkSize,
+});
 const t0 = Date.now() - 3_600_000;
 
 const all: PositionRecord[] = [];
@@ -26,6 +36,7 @@ for (let i = 0; i < records; i++) {
   const round = Math.floor(i / vehicles);
   all.push({
     topic: 'vehicle_positions',
+    topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
     partition: v % 3,
     offset: String(i),
     kafkaTs: t0 + round * 1000,

@@ -9,17 +9,27 @@ export async function countStored(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<{ redisVehicles: number; warehouseRows: number }> {
-  const table = createRedisStateTable({ url: config.redis.url, prefix: config.redis.prefix, logger });
+  const redisVehicles = await countVehicles(config, logger);
+  const warehouseRows = await withDuckDb(config, async (run) => {
+    const rows = await run(
+      `SELECT count(*)::BIGINT AS n FROM ${config.warehouse.table} WHERE kafka_topic = $1`,
+      [config.topic.name],
+    );
+    return Number(rows[0]?.n ?? 0);
+  });
+  return { redisVehicles, warehouseRows };
+}
+
+/** Vehicles in the Redis latest-state table under the config's prefix. */
+export async function countVehicles(config: Readonly<Config>, logger: Logger): Promise<number> {
+  const table = createRedisStateTable({
+    partitions: config.topic.partitions,
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    logger,
+  });
   try {
-    const redisVehicles = await table.count();
-    const warehouseRows = await withDuckDb(config, async (run) => {
-      const rows = await run(
-        `SELECT count(*)::BIGINT AS n FROM ${config.warehouse.table} WHERE kafka_topic = $1`,
-        [config.topic.name],
-      );
-      return Number(rows[0]?.n ?? 0);
-    });
-    return { redisVehicles, warehouseRows };
+    return await table.count();
   } finally {
     await table.close();
   }

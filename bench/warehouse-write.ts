@@ -23,6 +23,7 @@ function batch(start: number, n: number): PositionRecord[] {
     const i = start + j;
     return {
       topic: 'vehicle_positions',
+      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
       partition: i % 3,
       offset: String(Math.floor(i / 3)),
       kafkaTs: t0 + i,

@@ -15,7 +15,7 @@ interface Response {
   error?: string;
 }
 
-export type WorkerName = 'produce-at-rate' | 'observe-visibility' | 'lookup-load';
+export type WorkerName = 'produce-at-rate' | 'observe-visibility' | 'observe-kafka' | 'lookup-load';
 
 /** A bench worker in its own process (own event loop, so its timing is not skewed by ours). */
 export class WorkerHandle {

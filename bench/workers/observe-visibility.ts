@@ -3,7 +3,11 @@
  * the write) and records, per change, now − event time: how long a position took to become
  * visible in Redis. Only changes whose event time lies in the current window count.
  */
-import { createRedisStateTable, type RedisStateTable } from '../../src/state/index.js';
+import {
+  createRedisStateTable,
+  type RedisStateTable,
+  type RedisStateTableOptions,
+} from '../../src/state/index.js';
 import { LatencyRecorder, type LatencySummary } from '../stats.js';
 import { serveRequests } from '../worker-ipc.js';
 
@@ -14,8 +18,8 @@ let recorder = new LatencyRecorder();
 let lastTs = 0;
 
 serveRequests({
-  start: async (body: { url: string; prefix: string }) => {
-    table = createRedisStateTable({ url: body.url, prefix: body.prefix, connectionName: 'bench-observer' });
+  start: async (body: RedisStateTableOptions) => {
+    table = createRedisStateTable({ ...body, connectionName: 'bench-observer' });
     unsubscribe = await table.subscribe((change) => {
       const now = Date.now();
       if (change.ts > lastTs) lastTs = change.ts;

@@ -6,7 +6,7 @@ import { compileConfig, readRawConfig, type RawConfig } from '../../src/config/i
 import { jsonCodec } from '../../src/domain/codec.js';
 import type { Position } from '../../src/domain/position.js';
 import { createLogger } from '../../src/logger.js';
-import { createPublisher, type PositionPublisher } from '../../src/sources/publisher.js';
+import { createPublisher, type PositionPublisher } from '../../src/ingest/publisher.js';
 import { benchPosition, seededRandom } from '../fleet-positions.js';
 import { serveRequests } from '../worker-ipc.js';
 
