@@ -77,10 +77,10 @@ const CHUNK_ROWS = 2048;
 
 /**
  * The embedded warehouse (default). Writes go through one connection, one at a time: the batch is
- * appended (DuckDB Appender, no SQL per row) to a connection-private temp table, then copied with
- * `INSERT ... ON CONFLICT DO NOTHING` in the same transaction, so records already stored (primary
- * key: topic, topic id, partition, offset) and positions already stored (unique: vehicle, ts) are
- * skipped and counted as duplicates. Reads use a fresh connection each, so API queries neither
+ * appended (DuckDB Appender, no SQL per row) to a connection-private temp table, then copied in
+ * the same transaction except for records already stored (primary key: topic, topic id,
+ * partition, offset) and positions already stored (unique: vehicle, ts), which are skipped and
+ * counted as duplicates. Reads use a fresh connection each, so API queries neither
  * wait for nor block the writer.
  */
 export class DuckDbWarehouse implements Warehouse {
@@ -207,8 +207,8 @@ export class DuckDbWarehouse implements Warehouse {
          SELECT vehicle_id, ${dialect.tsFromMs('ts_ms')}, lat, lon, speed, heading, altitude, accuracy, battery,
            CAST(attributes AS JSON), kafka_topic, kafka_topic_id, kafka_partition, kafka_offset,
            ${dialect.tsFromMs('kafka_ts_ms')}
-         FROM ${this.stage}
-         ON CONFLICT DO NOTHING`,
+         FROM ${this.stage} s
+         WHERE NOT EXISTS (${this.storedPosition('s')}) AND NOT EXISTS (${this.storedRecord('s')})`,
       );
       const inserted = Number(result.rowsChanged);
       // Only when something was skipped: which of the skipped records lost to another record's
@@ -225,6 +225,32 @@ export class DuckDbWarehouse implements Warehouse {
       }
       throw error;
     }
+  }
+
+  /**
+   * A stored row with the staged row `s`'s position (vehicle, ts), looked for only in the batch's
+   * event-time range so DuckDB's zone maps skip the rest of the table.
+   *
+   * Why not `ON CONFLICT DO NOTHING`: with two unique keys DuckDB 1.x checks conflicts at a cost
+   * that grows with the table (measured: 100k rows in 9k batches took 31 s, the last batch 4.2 s;
+   * with these anti-joins 1M rows take 5.7 s, 34 ms per batch at the end). One writer holds the
+   * file and writes one batch at a time, so nothing can insert between the check and the insert;
+   * the keys stay declared and would fail the write loudly if that ever changed.
+   */
+  private storedPosition(s: string): string {
+    return `SELECT 1 FROM ${this.table} t
+      WHERE t.ts BETWEEN (SELECT ${dialect.tsFromMs('min(ts_ms)')} FROM ${this.stage})
+        AND (SELECT ${dialect.tsFromMs('max(ts_ms)')} FROM ${this.stage})
+        AND t.vehicle_id = ${s}.vehicle_id AND t.ts = ${dialect.tsFromMs(`${s}.ts_ms`)}`;
+  }
+
+  /** A stored row with the staged row `s`'s record coordinates (a re-delivery), within the batch's offsets. */
+  private storedRecord(s: string): string {
+    return `SELECT 1 FROM ${this.table} t
+      WHERE t.kafka_offset BETWEEN (SELECT min(kafka_offset) FROM ${this.stage})
+        AND (SELECT max(kafka_offset) FROM ${this.stage})
+        AND t.kafka_offset = ${s}.kafka_offset AND t.kafka_partition = ${s}.kafka_partition
+        AND t.kafka_topic_id = ${s}.kafka_topic_id AND t.kafka_topic = ${s}.kafka_topic`;
   }
 
   /**
