@@ -13,8 +13,10 @@ import org.duckdb.DuckDBConnection;
 
 /**
  * The positions table, written as src/sinks/duckdb-sink.ts writes it: the same columns and primary
- * key, the batch appended (JDBC Appender, no SQL per row) to a connection-private temp table, then
- * `INSERT ... ON CONFLICT DO NOTHING` in one transaction, so re-delivered records are no-ops. The
+ * key and the same unique position (vehicle, ts), the batch appended (JDBC Appender, no SQL per
+ * row) to a connection-private temp table, then inserted in one transaction without the records
+ * and positions already stored (the same range-bounded anti-joins as ours: `ON CONFLICT DO NOTHING`
+ * with two unique keys costs DuckDB time growing with the table). The
  * same memory_limit (DUCKDB_MEMORY_LIMIT), doubled up to DUCKDB_MEMORY_MAX when the primary-key
  * index outgrows it.
  */
@@ -40,7 +42,7 @@ final class DuckDbWarehouse implements AutoCloseable {
           + " accuracy DOUBLE, battery DOUBLE, attributes JSON, kafka_topic VARCHAR NOT NULL,"
           + " kafka_partition INTEGER NOT NULL, kafka_offset BIGINT NOT NULL, kafka_ts TIMESTAMPTZ,"
           + " ingested_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,"
-          + " PRIMARY KEY (kafka_topic, kafka_partition, kafka_offset))");
+          + " PRIMARY KEY (kafka_topic, kafka_partition, kafka_offset), UNIQUE (vehicle_id, ts))");
       s.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (vehicle_id VARCHAR, ts_ms BIGINT, lat DOUBLE,"
           + " lon DOUBLE, speed DOUBLE, heading DOUBLE, altitude DOUBLE, accuracy DOUBLE, battery DOUBLE,"
           + " attributes VARCHAR, kafka_topic VARCHAR, kafka_partition INTEGER, kafka_offset BIGINT,"
@@ -66,10 +68,13 @@ final class DuckDbWarehouse implements AutoCloseable {
     try (Statement s = connection.createStatement()) {
       s.execute("DELETE FROM " + stage);
       var seen = new HashSet<Long>(batch.size() * 2);
+      var positions = new HashSet<String>(batch.size() * 2);
       try (DuckDBAppender a = connection.createAppender("temp", "main", stage)) {
         for (Position p : batch) {
           // Never two rows for one record, even from one batch (partition and offset pack into a key).
           if (!seen.add(((long) p.partition() << 48) ^ p.offset())) continue;
+          // Nor two rows for one position (a device's retry), as ours.
+          if (!positions.add(p.ts() + "\u0000" + p.vehicleId())) continue;
           a.beginRow();
           a.append(p.vehicleId());
           a.append(p.ts());
@@ -93,7 +98,15 @@ final class DuckDbWarehouse implements AutoCloseable {
           + " altitude, accuracy, battery, attributes, kafka_topic, kafka_partition, kafka_offset, kafka_ts)"
           + " SELECT vehicle_id, make_timestamptz(ts_ms * 1000), lat, lon, speed, heading, altitude, accuracy,"
           + " battery, CAST(attributes AS JSON), kafka_topic, kafka_partition, kafka_offset,"
-          + " make_timestamptz(kafka_ts_ms * 1000) FROM " + stage + " ON CONFLICT DO NOTHING");
+          + " make_timestamptz(kafka_ts_ms * 1000) FROM " + stage + " s"
+          + " WHERE NOT EXISTS (SELECT 1 FROM " + table + " t WHERE t.ts BETWEEN"
+          + " (SELECT make_timestamptz(min(ts_ms) * 1000) FROM " + stage + ") AND"
+          + " (SELECT make_timestamptz(max(ts_ms) * 1000) FROM " + stage + ")"
+          + " AND t.vehicle_id = s.vehicle_id AND t.ts = make_timestamptz(s.ts_ms * 1000))"
+          + " AND NOT EXISTS (SELECT 1 FROM " + table + " t WHERE t.kafka_offset BETWEEN"
+          + " (SELECT min(kafka_offset) FROM " + stage + ") AND (SELECT max(kafka_offset) FROM " + stage + ")"
+          + " AND t.kafka_offset = s.kafka_offset AND t.kafka_partition = s.kafka_partition"
+          + " AND t.kafka_topic = s.kafka_topic)");
       connection.commit();
       return inserted;
     }
