@@ -27,6 +27,8 @@ export interface WarehouseConfig {
   duckdbPath: string;
   /** DuckDB memory_limit, e.g. `128MB` (DUCKDB_MEMORY_LIMIT). */
   duckdbMemoryLimit: string;
+  /** DuckDB worker threads (DUCKDB_THREADS). */
+  duckdbThreads: number;
   /** Ceiling of the DuckDB memory_limit's growth (DUCKDB_MEMORY_MAX); absent: a quarter of RAM. */
   duckdbMemoryMax?: string;
   snowflake?: SnowflakeConfig;
@@ -100,6 +102,7 @@ export function warehouseFrom(v: ConfigValues): WarehouseConfig {
     table: v.WAREHOUSE_TABLE,
     duckdbPath: v.DUCKDB_PATH,
     duckdbMemoryLimit: v.DUCKDB_MEMORY_LIMIT,
+    duckdbThreads: v.DUCKDB_THREADS,
     ...(v.DUCKDB_MEMORY_MAX ? { duckdbMemoryMax: v.DUCKDB_MEMORY_MAX } : {}),
     ...(kind === 'snowflake' ? { snowflake: snowflakeFrom(v) } : {}),
   };

@@ -17,6 +17,7 @@ export async function createWarehouse(config: WarehouseConfig, logger: Logger): 
       path: config.duckdbPath,
       table: config.table,
       memoryLimit: config.duckdbMemoryLimit,
+      threads: config.duckdbThreads,
       ...(config.duckdbMemoryMax ? { maxMemoryLimit: config.duckdbMemoryMax } : {}),
       logger,
     });

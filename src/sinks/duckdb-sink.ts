@@ -40,6 +40,8 @@ export interface DuckDbWarehouseOptions {
   table?: string;
   /** DuckDB memory_limit (`128MB`); beyond it the buffer pool spills to the file. @default DuckDB's (80% of RAM) */
   memoryLimit?: string;
+  /** DuckDB worker threads. @default DuckDB's (one per core) */
+  threads?: number;
   /**
    * How far `memoryLimit` doubles when a write runs out of memory (the primary-key index cannot be
    * evicted, so it must fit). @default a quarter of the machine's memory
@@ -110,10 +112,10 @@ export class DuckDbWarehouse implements Warehouse {
     const file = this.options.path;
     try {
       if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.instance = await DuckDBInstance.create(
-        file,
-        this.options.memoryLimit ? { memory_limit: this.options.memoryLimit } : {},
-      );
+      this.instance = await DuckDBInstance.create(file, {
+        ...(this.options.memoryLimit ? { memory_limit: this.options.memoryLimit } : {}),
+        ...(this.options.threads ? { threads: String(this.options.threads) } : {}),
+      });
       this.writer = await this.instance.connect();
       await migrateDuckDbTable(this.writer, this.table, this.logger);
       await this.writer.run(duckdbTableDdl(this.table));

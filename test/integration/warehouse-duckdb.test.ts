@@ -116,6 +116,16 @@ describe('duckdb warehouse on disk', () => {
     // Two indexes (record and position) to build under an 8 MB limit: slow, not stuck.
   }, 180_000);
 
+  it('runs DuckDB with the configured number of threads (DUCKDB_THREADS)', async () => {
+    const wh = new DuckDbWarehouse({ path: ':memory:', threads: 3 }); // not the core count here
+    await wh.ready();
+    const conn = await wh.database!.connect();
+    const rows = (await conn.runAndReadAll("SELECT current_setting('threads')")).getRowsJS();
+    conn.closeSync();
+    expect(Number(rows[0]![0])).toBe(3);
+    await wh.close();
+  });
+
   it('refuses a second writer on the same file with a non-retriable error naming DUCKDB_PATH', async () => {
     const file = path.join(dir, 'locked.duckdb');
     const owner = new DuckDbWarehouse({ path: file });
