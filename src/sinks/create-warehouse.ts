@@ -55,7 +55,7 @@ export async function createEventsWarehouse(
     ]);
     if (!(positions instanceof DuckDbWarehouse))
       throw new ConfigError('WAREHOUSE', 'duckdb: expected the DuckDB warehouse');
-    return new DuckDbEventsWarehouse(() => positions.database);
+    return new DuckDbEventsWarehouse(() => positions.database, undefined, positions);
   }
   const [{ SnowflakeEventsWarehouse }, { SnowflakeBase }] = await Promise.all([
     import('./snowflake-events-warehouse.js'),

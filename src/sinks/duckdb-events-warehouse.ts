@@ -20,9 +20,17 @@ import { SinkGuard } from './sink-guard.js';
 import { checkTableName, duckdbDialect as dialect } from './warehouse-sql.js';
 import { toNumberOrNull } from './warehouse-read-sql.js';
 
+/** The memory_limit of the DuckDB instance, owned by the positions warehouse. */
+export interface DuckDbMemory {
+  readonly memoryLimitBytes: number | undefined;
+  /** True when a write that failed under `limitAtFailure` should be tried again (see DuckDbWarehouse). */
+  growMemoryLimit(err: unknown, limitAtFailure: number | undefined): Promise<boolean>;
+}
+
 /**
  * The events table in the DuckDB file of the positions warehouse (one process owns a file, so
- * both tables share its instance). A batch is one statement over the bound JSON text with
+ * both tables share its instance, and its memory_limit: a write that runs out of memory has the
+ * limit raised, as a positions write does). A batch is one statement over the bound JSON text with
  * `ON CONFLICT DO NOTHING` on the event id; reads use a fresh connection each.
  */
 export class DuckDbEventsWarehouse implements EventsWarehouse {
@@ -34,6 +42,7 @@ export class DuckDbEventsWarehouse implements EventsWarehouse {
     /** The positions warehouse's instance, once it is ready. */
     private readonly database: () => DuckDBInstance | undefined,
     table = EVENTS_TABLE,
+    private readonly memory?: DuckDbMemory,
   ) {
     this.table = checkTableName(table);
   }
@@ -53,29 +62,41 @@ export class DuckDbEventsWarehouse implements EventsWarehouse {
   write(events: readonly VehicleEvent[]): Promise<EventsWriteResult> {
     if (events.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
     return this.guard.serial(async () => {
-      const conn = this.writer;
-      if (!conn) throw new SinkError('duckdb', 'events write before ready()');
-      let inserted = 0;
-      try {
-        await conn.run('BEGIN TRANSACTION');
-        for (const chunk of eventChunks(uniqueEvents(events))) {
-          const result = await conn.run(
-            `INSERT INTO ${this.table} (event_id, event_type, vehicle_id, ts, geofence_id, payload)
-             SELECT value->>0, value->>1, value->>2, ${dialect.tsFromMs('CAST(value->>3 AS BIGINT)')},
-               value->>4, CAST(value->>5 AS JSON)
-             FROM (SELECT unnest(CAST(CAST($1 AS JSON) AS JSON[])) AS value)
-             ON CONFLICT DO NOTHING`,
-            [chunk],
-          );
-          inserted += Number(result.rowsChanged);
+      for (;;) {
+        const limit = this.memory?.memoryLimitBytes;
+        try {
+          return await this.writeOnce(events);
+        } catch (err) {
+          if (this.memory && (await this.memory.growMemoryLimit(err, limit))) continue;
+          throw err;
         }
-        await conn.run('COMMIT');
-      } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
-        throw classifyDuckDbError(err, `events write of ${events.length}`);
       }
-      return { inserted, duplicates: events.length - inserted };
     });
+  }
+
+  private async writeOnce(events: readonly VehicleEvent[]): Promise<EventsWriteResult> {
+    const conn = this.writer;
+    if (!conn) throw new SinkError('duckdb', 'events write before ready()');
+    let inserted = 0;
+    try {
+      await conn.run('BEGIN TRANSACTION');
+      for (const chunk of eventChunks(uniqueEvents(events))) {
+        const result = await conn.run(
+          `INSERT INTO ${this.table} (event_id, event_type, vehicle_id, ts, geofence_id, payload)
+           SELECT value->>0, value->>1, value->>2, ${dialect.tsFromMs('CAST(value->>3 AS BIGINT)')},
+             value->>4, CAST(value->>5 AS JSON)
+           FROM (SELECT unnest(CAST(CAST($1 AS JSON) AS JSON[])) AS value)
+           ON CONFLICT DO NOTHING`,
+          [chunk],
+        );
+        inserted += Number(result.rowsChanged);
+      }
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw classifyDuckDbError(err, `events write of ${events.length}`);
+    }
+    return { inserted, duplicates: events.length - inserted };
   }
 
   async query(q: EventQuery): Promise<VehicleEvent[]> {

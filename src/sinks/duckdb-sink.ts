@@ -144,10 +144,11 @@ export class DuckDbWarehouse implements Warehouse {
     if (batch.length === 0) return Promise.resolve(NOTHING_WRITTEN);
     return this.guard.serial(async () => {
       for (;;) {
+        const limit = this.limitBytes;
         try {
           return await this.writeOnce(batch);
         } catch (err) {
-          if (await this.grewMemoryLimit(err)) continue;
+          if (await this.growMemoryLimit(err, limit)) continue;
           if (isOutOfMemory(err)) {
             this.logger.warn(
               { err, limitMiB: Math.round((this.limitBytes ?? 0) / 1048576) },
@@ -164,18 +165,25 @@ export class DuckDbWarehouse implements Warehouse {
    * DuckDB keeps the primary-key index (ART) in memory; once it outgrows memory_limit every write
    * fails with "Out of Memory" and would keep failing. Doubling the limit (up to the ceiling) lets
    * the write succeed; past the ceiling the error stands (retriable: freeing memory may help).
+   * True when the write should be tried again: the limit was raised now, or by another table of
+   * this file (the events table) since `limitAtFailure`. memory_limit belongs to the instance, so
+   * every table's writer shares it; it is set on a connection of its own, beside running writes.
    */
-  private async grewMemoryLimit(err: unknown): Promise<boolean> {
+  async growMemoryLimit(err: unknown, limitAtFailure: number | undefined): Promise<boolean> {
     const current = this.limitBytes;
-    if (!isOutOfMemory(err) || current === undefined || current >= this.maxLimitBytes) {
-      return false;
-    }
+    if (!isOutOfMemory(err) || current === undefined || !this.instance) return false;
+    if (limitAtFailure !== undefined && current > limitAtFailure) return true;
+    if (current >= this.maxLimitBytes) return false;
     const next = Math.min(current * 2, this.maxLimitBytes);
+    const conn = await this.instance.connect();
     try {
-      await this.connection().run(`SET memory_limit = '${Math.floor(next / 1024 / 1024)}MiB'`);
+      await conn.run(`SET memory_limit = '${Math.floor(next / 1024 / 1024)}MiB'`);
     } catch {
       return false;
+    } finally {
+      conn.closeSync();
     }
+    if ((this.limitBytes ?? 0) >= next) return true;
     this.limitBytes = next;
     this.logger.warn(
       { fromMiB: Math.round(current / 1048576), toMiB: Math.round(next / 1048576) },

@@ -7,7 +7,8 @@ import { UNKNOWN_TOPIC_ID } from '../../src/kafka/topic-id.js';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb-sink.js';
 import { rec, track } from '../support/warehouse-records.js';
 import { warehouseConformance } from '../support/warehouse-conformance.js';
-import { eventsWarehouseConformance } from '../support/events-warehouse-conformance.js';
+import { eventsWarehouseConformance, testEvent } from '../support/events-warehouse-conformance.js';
+import { DuckDbEventsWarehouse } from '../../src/sinks/duckdb-events-warehouse.js';
 import { testConfig } from '../support/env.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleet-duckdb-'));
@@ -114,6 +115,49 @@ describe('duckdb warehouse on disk', () => {
     expect(String(err)).toMatch(/allocate|Out of Memory/i);
     await capped.close();
     // Two indexes (record and position) to build under an 8 MB limit: slow, not stuck.
+  }, 180_000);
+
+  it('the events table raises the shared memory_limit too, where without it its writes fail for good', async () => {
+    // 40k events per write, ids of 32 hex: the event-id index outgrows 8 MB within a few writes.
+    const events = (from: number) =>
+      Array.from({ length: 40_000 }, (_, i) => testEvent(`ev-${(from + i) % 500}`, 'overspeed', from + i));
+    const open = async (file: string, shareMemory: boolean) => {
+      const positions = new DuckDbWarehouse({
+        path: path.join(dir, file),
+        memoryLimit: '8MB',
+        maxMemoryLimit: '1GB',
+      });
+      await positions.ready();
+      const table = new DuckDbEventsWarehouse(
+        () => positions.database,
+        undefined,
+        shareMemory ? positions : undefined,
+      );
+      await table.ready();
+      return { positions, table };
+    };
+    const grown = await open('events-grow.duckdb', true);
+    for (let from = 0; from < 160_000; from += 40_000) {
+      expect(await grown.table.write(events(from))).toEqual({ inserted: 40_000, duplicates: 0 });
+    }
+    expect(await grown.table.count()).toBe(160_000);
+    expect(grown.positions.memoryLimitBytes).toBeGreaterThan(8e6);
+    await grown.table.close();
+    await grown.positions.close();
+
+    // The same writes without the shared limit: the table runs out of memory (what the bench's
+    // events replay hit at 1M positions with the 48MB default).
+    const fixed = await open('events-fixed.duckdb', false);
+    let failure: unknown;
+    for (let from = 0; from < 160_000 && failure === undefined; from += 40_000) {
+      failure = await fixed.table.write(events(from)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+    expect(String(failure)).toMatch(/allocate|Out of Memory/i);
+    await fixed.table.close();
+    await fixed.positions.close();
   }, 180_000);
 
   it('runs DuckDB with the configured number of threads (DUCKDB_THREADS)', async () => {
