@@ -21,6 +21,13 @@ const ASSUMPTIONS = {
   redisMemoryFactor: 2,
   /** Keep a shard well below a node's memory (GB) so it can move and fail over quickly. */
   redisGbPerShard: 12,
+  /**
+   * AWS documentation, not measured: "45 MBps of data ingress … 3 express.m7g.large brokers" (MSK
+   * best practices for Express brokers), i.e. 15 MB/s of client ingress per express.m7g.large.
+   */
+  expressLargeIngressMbPerS: 15,
+  /** MSK brokers spread over 3 availability zones: a multiple of 3, at least 3. */
+  brokerMultiple: 3,
   /** Vehicles: 10k … 10M. */
   fleets: [10_000, 100_000, 1_000_000, 10_000_000],
 };
@@ -71,6 +78,14 @@ const rows = a.fleets.map((vehicles) => {
     redisShards,
     redisMemGb,
     rowsPerDay: rate * 86_400,
+    mskBrokers:
+      Math.ceil(
+        Math.max(a.brokerMultiple, (rate * recordBytes) / 1e6 / a.expressLargeIngressMbPerS) /
+          a.brokerMultiple,
+      ) * a.brokerMultiple,
+    // Snowpipe Streaming (high-performance) bills per uncompressed GB of values ingested: the wire
+    // size of a record is an upper bound of its values (the JSON keys are not billed).
+    warehouseGbPerDay: (rate * 86_400 * recordBytes) / 1e9,
   };
 });
 
@@ -82,11 +97,11 @@ process.stdout.write(
     `  assumptions: ${JSON.stringify({ ...a, fleets: undefined })}\n\n`,
 );
 process.stdout.write(
-  '| vehicles | records/s | MB/s in | partitions | processor tasks (1 vCPU) | broker vCPU (fetch) | Redis shards | Redis memory GB | warehouse rows/day |\n' +
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+  '| vehicles | records/s | MB/s in | partitions | processor tasks (1 vCPU) | broker vCPU (fetch) | MSK brokers (express.m7g.large) | Redis shards | Redis memory GB | warehouse rows/day | warehouse GB/day (billed by Snowpipe Streaming) |\n' +
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
 );
 for (const r of rows) {
   process.stdout.write(
-    `| ${n(r.vehicles)} | ${n(r.rate)} | ${n(r.mbPerS, 1)} | ${r.partitions} | ${r.processorTasks} | ${n(r.brokerCores, 1)} | ${r.redisShards} | ${n(r.redisMemGb, 1)} | ${n(r.rowsPerDay)} |\n`,
+    `| ${n(r.vehicles)} | ${n(r.rate)} | ${n(r.mbPerS, 1)} | ${r.partitions} | ${r.processorTasks} | ${n(r.brokerCores, 1)} | ${r.mskBrokers} | ${r.redisShards} | ${n(r.redisMemGb, 1)} | ${n(r.rowsPerDay)} | ${n(r.warehouseGbPerDay)} |\n`,
   );
 }

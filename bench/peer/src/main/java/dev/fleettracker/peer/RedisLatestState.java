@@ -3,6 +3,7 @@ package dev.fleettracker.peer;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -10,8 +11,9 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * The latest-state table, written exactly as src/state/redis-state-table.ts writes it: the same Lua
- * script (its text is handed over by the bench), the same keys under the prefix, the same packed
- * chunk argument, one EVALSHA per chunk and every chunk of a batch in one pipeline.
+ * script (its text is handed over by the bench), the same shard keys under the prefix (shard p, hash
+ * tag {p<p>}, holds partition p's vehicles: src/state/shard-keys.ts), the same packed chunk
+ * argument, one EVALSHA per chunk and every chunk of a batch in one pipeline.
  */
 final class RedisLatestState implements AutoCloseable {
   private static final char SEP = '\u001f';
@@ -19,17 +21,14 @@ final class RedisLatestState implements AutoCloseable {
 
   private final Jedis jedis;
   private final String script;
-  private final List<String> keys;
-  private final String channel;
+  private final String prefix;
   private final int chunkRecords;
   private String sha;
 
   RedisLatestState(PeerConfig config) {
     this.jedis = new Jedis(URI.create(config.redisUrl()), 10_000);
     this.script = config.upsertLua();
-    String p = config.redisPrefix();
-    this.keys = List.of(p + "geo", p + "seen", p + "ids", p + "states", p + "versions");
-    this.channel = p + "changes";
+    this.prefix = config.redisPrefix();
     this.chunkRecords = config.redisChunkRecords();
     this.sha = jedis.scriptLoad(script);
   }
@@ -39,13 +38,19 @@ final class RedisLatestState implements AutoCloseable {
     if (batch.isEmpty()) return 0;
     List<Position> records = NewestPerVehicle.of(batch);
     long updatedAt = System.currentTimeMillis();
-    var chunks = new ArrayList<String>((records.size() + chunkRecords - 1) / chunkRecords);
+    // One shard per partition: a chunk holds records of one partition only.
+    var byPartition = new TreeMap<Integer, List<Position>>();
+    for (Position p : records) byPartition.computeIfAbsent(p.partition(), k -> new ArrayList<>()).add(p);
+    var chunks = new ArrayList<Chunk>();
     var fields = new StringBuilder(chunkRecords * 400);
-    for (int i = 0; i < records.size(); i++) {
-      encode(fields, records.get(i), updatedAt);
-      if ((i + 1) % chunkRecords == 0 || i == records.size() - 1) {
-        chunks.add(fields.toString());
-        fields.setLength(0);
+    for (var shard : byPartition.entrySet()) {
+      List<Position> part = shard.getValue();
+      for (int i = 0; i < part.size(); i++) {
+        encode(fields, part.get(i), updatedAt);
+        if ((i + 1) % chunkRecords == 0 || i == part.size() - 1) {
+          chunks.add(new Chunk(shard.getKey(), fields.toString()));
+          fields.setLength(0);
+        }
       }
     }
     try {
@@ -57,10 +62,17 @@ final class RedisLatestState implements AutoCloseable {
     }
   }
 
-  private long send(List<String> chunks) {
+  private record Chunk(int shard, String fields) {}
+
+  private long send(List<Chunk> chunks) {
     Pipeline pipeline = jedis.pipelined();
     var replies = new ArrayList<Response<Object>>(chunks.size());
-    for (String chunk : chunks) replies.add(pipeline.evalsha(sha, keys, List.of(channel, chunk)));
+    for (Chunk chunk : chunks) {
+      String base = prefix + "{p" + chunk.shard() + "}:";
+      List<String> keys = List.of(base + "geo", base + "seen", base + "ids", base + "states", base + "versions");
+      // ARGV: channel, fields, sharded pub/sub ('0': one Redis), current states wanted ('0': no changelog).
+      replies.add(pipeline.evalsha(sha, keys, List.of(base + "changes", chunk.fields(), "0", "0")));
+    }
     pipeline.sync();
     long applied = 0;
     for (Response<Object> reply : replies) applied += (Long) reply.get();
