@@ -39,12 +39,18 @@ export class WorkerHandle {
 
   static fork(name: WorkerName, env: NodeJS.ProcessEnv = process.env): WorkerHandle {
     const file = fileURLToPath(new URL(`./workers/${name}.ts`, import.meta.url));
-    return new WorkerHandle(fork(file, [], { execArgv: ['--import', 'tsx'], env, stdio: 'inherit' }));
+    // Experiment knob: BENCH_WORKER_CPU_PROF=<dir> profiles every worker (node refuses --cpu-prof
+    // in NODE_OPTIONS, so BENCH_NODE_OPTIONS cannot).
+    const profile = process.env.BENCH_WORKER_CPU_PROF;
+    const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+    return new WorkerHandle(fork(file, [], { execArgv, env, stdio: 'inherit' }));
   }
 
   request<T>(type: string, body: unknown = {}): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      // A worker that died has no channel: sending would raise an unhandled 'error' on the child.
+      if (!this.child.connected) return reject(new ServiceError(`worker gone before '${type}'`));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.child.send({ id, type, body } satisfies Request);
     });
