@@ -6,6 +6,9 @@ import { topicPartitionCount } from '../kafka/topic-partitions.js';
 import type { StateChangelog } from './state-changelog.js';
 import { stateJson } from './upsert-script.js';
 
+/** Messages per produce call (see `append`). */
+export const SEND_CHUNK = 1000;
+
 export interface KafkaStateChangelogOptions {
   kafka: Kafka;
   /** The compacted changelog topic (STATE_CHANGELOG_TOPIC), as many partitions as the raw topic. */
@@ -45,7 +48,15 @@ export function createKafkaStateChangelog(options: KafkaStateChangelogOptions): 
       }));
       const session = producer();
       try {
-        await (await session).send({ topic, acks: -1, messages });
+        const connected = await session;
+        // kafkajs groups a send's messages by partition copying the partition's array once per
+        // message: quadratic in a send's size. A 10k-state replay batch in one send cost 57 ms of
+        // CPU and ~130 MB of garbage (a full-size profile: 5.7 s of 58 s, and GC at 32 %);
+        // sends of SEND_CHUNK keep that linear. One state per vehicle per append, so their order
+        // does not matter.
+        for (let i = 0; i < messages.length; i += SEND_CHUNK) {
+          await connected.send({ topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) });
+        }
       } catch (err) {
         // A failed send can leave kafkajs's idempotent producer with sequence numbers the broker
         // no longer accepts (OUT_OF_ORDER_SEQUENCE_NUMBER on every retry after a broker loss: the
