@@ -50,10 +50,9 @@ export function createKafkaStateChangelog(options: KafkaStateChangelogOptions): 
       try {
         const connected = await session;
         // kafkajs groups a send's messages by partition copying the partition's array once per
-        // message: quadratic in a send's size. A 10k-state replay batch in one send cost 57 ms of
-        // CPU and ~130 MB of garbage (a full-size profile: 5.7 s of 58 s, and GC at 32 %);
-        // sends of SEND_CHUNK keep that linear. One state per vehicle per append, so their order
-        // does not matter.
+        // message: quadratic in a send's size. 10k states per send spent 5.7 s of a full-size
+        // replay's 58 s there; sends of SEND_CHUNK, 2.5 s (bench/README.md, fourth round). One
+        // state per vehicle per append, so the order of the sends does not matter.
         for (let i = 0; i < messages.length; i += SEND_CHUNK) {
           await connected.send({ topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) });
         }
