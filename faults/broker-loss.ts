@@ -1,5 +1,5 @@
 import { sleep } from '../src/retry.js';
-import { killBroker, partitionFor, partitionLeaders, restartBroker } from './cluster.js';
+import { describeIsr, killBroker, partitionFor, partitionLeaders, restartBroker } from './cluster.js';
 import { drive } from './driver.js';
 import { AckLedger } from './ledger.js';
 import { PROCESSOR_ENV } from './processor-crashes.js';
@@ -70,9 +70,6 @@ export async function busiestLeader(stage: Stage): Promise<number> {
   for (const p of leaders) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
 }
-
-const describeIsr = (isr: { partition: number; leader: number; isr: number[] }[]) =>
-  isr.map((p) => `p${p.partition}: leader ${p.leader} isr [${p.isr.join(',')}]`).join('; ');
 
 /**
  * 2. Broker loss on a 3-node KRaft cluster: kill -9 the busiest partition leader mid-stream, restart

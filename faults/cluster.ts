@@ -127,6 +127,10 @@ export function partitionFor(topic: string, partitions: number): (key: string | 
   return (key) => partitioner({ topic, partitionMetadata, message: { key: Buffer.from(key), value: null } });
 }
 
+/** `partitionLeaders`' answer as one line for a check's detail. */
+export const describeIsr = (isr: { partition: number; leader: number; isr: number[] }[]): string =>
+  isr.map((p) => `p${p.partition}: leader ${p.leader} isr [${p.isr.join(',')}]`).join('; ');
+
 /** Leader node of each partition of a topic, and its in-sync replicas. */
 export async function partitionLeaders(
   client: Admin,

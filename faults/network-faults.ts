@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { sleep } from '../src/retry.js';
-import { partitionLeaders } from './cluster.js';
+import { describeIsr, partitionLeaders } from './cluster.js';
 import { drive } from './driver.js';
 import { AckLedger } from './ledger.js';
 import {
@@ -190,7 +190,7 @@ export const networkFaults: Scenario = {
         check(
           'every partition back to 3 in-sync replicas',
           isr.every((p) => p.isr.length === 3),
-          isr.map((p) => `p${p.partition}: leader ${p.leader} isr [${p.isr.join(',')}]`).join('; '),
+          describeIsr(isr),
         ),
       );
       const stopped = await processor.stop();
