@@ -6,6 +6,7 @@ import { gatewayFrom, type GatewayConfig } from './gateway.js';
 import {
   consumerFrom,
   kafkaFrom,
+  publisherClientFrom,
   topicFrom,
   type ConsumerConfig,
   type KafkaConfig,
@@ -31,6 +32,8 @@ export interface BatchConfig {
 
 export interface Config {
   kafka: KafkaConfig;
+  /** The position publisher's Kafka client (PUBLISHER_KAFKA_CLIENT). */
+  publisherClient: 'kafkajs' | 'platformatic';
   topic: TopicConfig;
   consumer: ConsumerConfig;
   batch: BatchConfig;
@@ -100,6 +103,7 @@ export function compileConfig(raw: RawConfig, env: NodeJS.ProcessEnv = process.e
   const devMode = env.NODE_ENV === 'development';
   const config: Config = {
     kafka: kafkaFrom(v),
+    publisherClient: publisherClientFrom(v),
     topic: topicFrom(v),
     consumer: consumerFrom(v),
     batch: batchFrom(v),

@@ -113,3 +113,15 @@ export function consumerFrom(v: ConfigValues): ConsumerConfig {
     fromBeginning: v.AUTO_OFFSET_RESET === 'earliest',
   };
 }
+
+/** The position publisher's Kafka client; `platformatic` has no SASL wired, so that pair fails at start. */
+export function publisherClientFrom(v: ConfigValues): 'kafkajs' | 'platformatic' {
+  const client = v.PUBLISHER_KAFKA_CLIENT;
+  if (client === 'platformatic' && v.KAFKA_SASL_MECHANISM !== undefined) {
+    throw new ConfigError(
+      'PUBLISHER_KAFKA_CLIENT',
+      `'platformatic' does not support KAFKA_SASL_MECHANISM (${v.KAFKA_SASL_MECHANISM}) yet: use kafkajs`,
+    );
+  }
+  return client;
+}

@@ -81,6 +81,12 @@ export const kafkaVariables = [
   },
   // Wire format and schema registry
   {
+    name: 'PUBLISHER_KAFKA_CLIENT',
+    schema: z.enum(['kafkajs', 'platformatic']),
+    default: 'kafkajs',
+    doc: "The position publisher's Kafka client (gateway, `fleet simulate`): `kafkajs`, or `platformatic` (`@platformatic/kafka`: the same guarantees at a fraction of kafkajs's CPU per record, see bench/README.md; plaintext and TLS, no SASL yet). Consumers stay on kafkajs.",
+  },
+  {
     name: 'WIRE_FORMAT',
     schema: z.enum(['json', 'avro']),
     default: 'json',

@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { OutgoingMessage } from './producer-session.js';
 import { MAX_RECORD_BYTES, type PositionCodec } from '../domain/codec.js';
 import type { Position } from '../domain/position.js';
 import { ValidationError } from '../errors.js';
@@ -53,7 +53,7 @@ export class PendingPublish {
 /** Messages taken from a lane for one produce request, with the calls they belong to. */
 export interface LaneBatch {
   partition: number;
-  messages: Message[];
+  messages: OutgoingMessage[];
   owners: PendingPublish[];
   bytes: number;
   /** Messages skipped because their call had already failed or timed out. */
@@ -65,7 +65,7 @@ export interface LaneBatch {
  * records reach the log in the order `publish` was called, also across retries.
  */
 export class PartitionLane {
-  private messages: Message[] = [];
+  private messages: OutgoingMessage[] = [];
   private owners: PendingPublish[] = [];
   private sizes: number[] = [];
   private head = 0;
@@ -78,7 +78,7 @@ export class PartitionLane {
     return this.messages.length - this.head;
   }
 
-  push(message: Message, owner: PendingPublish, bytes: number): void {
+  push(message: OutgoingMessage, owner: PendingPublish, bytes: number): void {
     this.messages.push(message);
     this.owners.push(owner);
     this.sizes.push(bytes);

@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import type { KafkaConfig } from '../config/config.js';
 import type { Registry } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import type { PositionCodec } from '../domain/codec.js';
@@ -20,9 +21,13 @@ export interface PublishOptions {
   timeoutMs?: number;
 }
 
-export interface PositionPublisherOptions {
-  kafka: Kafka;
-  topic: string;
+/** How the publisher reaches Kafka: a kafkajs client, or `@platformatic/kafka` built from the config. */
+export type PublisherClientOptions = { kafka: Kafka } | { kafkaConfig: KafkaConfig };
+
+export type PositionPublisherOptions = PublisherSettingsOptions & PublisherClientOptions & { topic: string };
+
+/** Everything but the client and the topic. */
+export interface PublisherSettingsOptions {
   /** @default jsonCodec */
   codec?: PositionCodec;
   logger?: Logger;
@@ -70,7 +75,7 @@ export interface PublisherStats {
 export type PublisherState = 'IDLE' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
 /** The options with their defaults filled in. */
-export function publisherSettings(o: PositionPublisherOptions) {
+export function publisherSettings(o: PublisherSettingsOptions) {
   const deliveryTimeoutMs = o.deliveryTimeoutMs ?? 120_000;
   return {
     lingerMs: o.lingerMs ?? 5,

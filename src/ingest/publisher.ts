@@ -1,4 +1,3 @@
-import { CompressionTypes, type IHeaders } from 'kafkajs';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { jsonCodec, type PositionCodec } from '../domain/codec.js';
 import type { Position } from '../domain/position.js';
@@ -13,7 +12,9 @@ import { wireCodec } from './wire-codec.js';
 import { ackOwners, encodeAll, failOwners, PartitionLane, PendingPublish } from './publisher-lane.js';
 import type { LaneBatch } from './publisher-lane.js';
 import { publisherMetrics, type PublisherMetrics } from './publisher-metrics.js';
-import { ProducerSession } from './producer-session.js';
+import type { ProducerSession } from './producer-session.js';
+import { KafkajsProducerSession } from './kafkajs-producer-session.js';
+import { PlatformaticProducerSession } from './platformatic-producer-session.js';
 import { publisherSettings } from './publisher-types.js';
 import type * as T from './publisher-types.js';
 
@@ -31,7 +32,7 @@ export class PositionPublisher implements T.Publisher {
   private readonly logger: Logger;
   private readonly scheduler: SchedulerLike;
   private readonly metrics: PublisherMetrics;
-  private readonly headers: IHeaders;
+  private readonly headers: Record<string, string>;
   private readonly codec: PositionCodec;
   private readonly cfg: T.PublisherSettings;
   private readonly session: ProducerSession;
@@ -49,14 +50,22 @@ export class PositionPublisher implements T.Publisher {
     this.metrics = publisherMetrics(options.registry ?? defaultRegistry);
     this.headers = { 'content-type': this.codec.contentType };
     this.cfg = publisherSettings(options);
-    this.session = new ProducerSession({
-      kafka: options.kafka,
-      topic: options.topic,
-      scheduler: this.scheduler,
-      logger: this.logger,
-      maxInFlightRequests: options.maxInFlightRequests ?? 1,
-      metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
-    });
+    const session = { topic: options.topic, scheduler: this.scheduler, logger: this.logger };
+    const metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000;
+    this.session =
+      'kafka' in options
+        ? new KafkajsProducerSession({
+            ...session,
+            kafka: options.kafka,
+            maxInFlightRequests: options.maxInFlightRequests ?? 1,
+            metadataMaxAgeMs,
+          })
+        : new PlatformaticProducerSession({
+            ...session,
+            kafka: options.kafkaConfig,
+            metadataMaxAgeMs,
+            ackTimeoutMs: this.cfg.ackTimeoutMs,
+          });
   }
 
   /** Connects now (otherwise the first publish does); rejects with KafkaUnavailableError. */
@@ -114,6 +123,7 @@ export class PositionPublisher implements T.Publisher {
         (err: unknown) => {
           this.dequeued(n);
           if (pending.fail(err)) this.countFailed(n);
+          this.notify();
         },
       );
     }
@@ -133,7 +143,10 @@ export class PositionPublisher implements T.Publisher {
     for (const lane of this.lanes) this.flushLane(lane);
     let timer: { unsubscribe(): void } | undefined;
     const drained = await Promise.race([
-      this.until(() => this.lanes.every((l) => l.length === 0 && !l.busy)).then(() => true),
+      // Queued counts publishes still waiting for the first connection too (no lane holds them yet).
+      this.until(() => this.counts.queued === 0 && this.lanes.every((l) => l.length === 0 && !l.busy)).then(
+        () => true,
+      ),
       new Promise<boolean>((resolve) => {
         timer = this.scheduler.schedule(() => resolve(false), timeoutMs);
       }),
@@ -207,9 +220,8 @@ export class PositionPublisher implements T.Publisher {
           await this.session.send({
             topic: this.options.topic,
             messages: batch.messages,
-            acks: -1,
-            timeout: this.cfg.ackTimeoutMs,
-            compression: this.cfg.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
+            ackTimeoutMs: this.cfg.ackTimeoutMs,
+            compression: this.cfg.compression,
           });
         },
         {
@@ -293,11 +305,17 @@ export class PositionPublisher implements T.Publisher {
   }
 }
 
-/** A publisher for the configured position topic, with its own kafkajs client (JSON unless `codec`). */
+/**
+ * A publisher for the configured position topic, with its own Kafka client (JSON unless `codec`):
+ * kafkajs, or `@platformatic/kafka` with PUBLISHER_KAFKA_CLIENT=platformatic.
+ */
 export function createPublisher(
   config: Readonly<Config>,
-  options: Omit<T.PositionPublisherOptions, 'kafka' | 'topic'> & { logger: Logger },
+  options: T.PublisherSettingsOptions & { logger: Logger },
 ): PositionPublisher {
+  if (config.publisherClient === 'platformatic') {
+    return new PositionPublisher({ ...options, kafkaConfig: config.kafka, topic: config.topic.name });
+  }
   // kafkajs logs each inner retry (and bounded retries) loudly; the publisher logs failures itself.
   const quiet = options.logger.levelVal >= 60 ? options.logger : options.logger.child({}, { level: 'fatal' });
   // Connecting gives up within ~1 s, so callers learn at once that Kafka is down (gateway: 503).
@@ -312,7 +330,7 @@ export function createPublisher(
  */
 export async function createWirePublisher(
   config: Readonly<Config>,
-  options: Omit<T.PositionPublisherOptions, 'kafka' | 'topic' | 'codec'> & { logger: Logger },
+  options: Omit<T.PublisherSettingsOptions, 'codec'> & { logger: Logger },
 ): Promise<PositionPublisher> {
   return createPublisher(config, { ...options, codec: await wireCodec(config, options.logger) });
 }

@@ -1,7 +1,8 @@
 /**
  * The one Kafka error classifier, used by every Kafka writer (the position publisher, the
- * dead-letter sink). kafkajs wraps errors (a retry that gave up wraps the last broker answer), so
- * the whole `cause` / `originalError` chain is read.
+ * dead-letter sink), for both clients. kafkajs wraps errors (a retry that gave up wraps the last
+ * broker answer) and `@platformatic/kafka` aggregates them (a give-up holds every attempt's error),
+ * so the whole `cause` / `originalError` / `errors` tree is read.
  */
 
 /** Broker answers that no retry can fix: fail at once. */
@@ -34,26 +35,46 @@ const RESET_TYPES = new Set([
 export type KafkaErrorClass = 'fatal' | 'reset' | 'retriable';
 
 interface ErrorLike {
+  /** kafkajs: the protocol error name. */
   type?: unknown;
+  /** kafkajs: its verdict. */
   retriable?: unknown;
+  /** @platformatic/kafka: the protocol error name, its verdict, its error kind (`PLT_KFK_*`). */
+  apiId?: unknown;
+  canRetry?: unknown;
+  code?: unknown;
   cause?: unknown;
   originalError?: unknown;
+  errors?: unknown;
 }
 
-/** The chain of an error and what it wraps (at most 8 deep). */
+/** @platformatic/kafka's connection errors (a timeout says canRetry: false, yet the cluster may come back). */
+const UNREACHABLE_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+
+/** An error and what it wraps or aggregates, breadth first (at most 16). */
 function chain(err: unknown): ErrorLike[] {
   const links: ErrorLike[] = [];
-  for (let e = err; e && typeof e === 'object' && links.length < 8;) {
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && links.length < 16) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object') continue;
     const link = e as ErrorLike;
     links.push(link);
-    e = link.cause ?? link.originalError;
+    queue.push(link.cause ?? link.originalError);
+    if (Array.isArray(link.errors)) queue.push(...(link.errors as unknown[]));
   }
   return links;
 }
 
-/** The outermost kafkajs protocol error type in the chain (e.g. `NOT_LEADER_FOR_PARTITION`). */
+const protocolName = (link: ErrorLike): string | undefined =>
+  typeof link.type === 'string' ? link.type : typeof link.apiId === 'string' ? link.apiId : undefined;
+
+/** The outermost protocol error name in the chain (e.g. `NOT_LEADER_FOR_PARTITION`). */
 export function kafkaErrorType(err: unknown): string | undefined {
-  for (const link of chain(err)) if (typeof link.type === 'string') return link.type;
+  for (const link of chain(err)) {
+    const name = protocolName(link);
+    if (name !== undefined) return name;
+  }
   return undefined;
 }
 
@@ -63,12 +84,17 @@ export function classifyKafkaError(err: unknown): KafkaErrorClass {
   if (type !== undefined) {
     if (FATAL_TYPES.has(type)) return 'fatal';
     if (RESET_TYPES.has(type)) return 'reset';
-    // Other broker answers carry kafkajs' own verdict for their code.
-    const protocol = links.find((l) => l.type === type)!;
-    return protocol.retriable === false ? 'fatal' : 'retriable';
+    // Other broker answers carry the client's own verdict for their code.
+    const protocol = links.find((l) => protocolName(l) === type)!;
+    return protocol.retriable === false || protocol.canRetry === false ? 'fatal' : 'retriable';
   }
-  // A wrapper that gave up (KafkaJSNumberOfRetriesExceeded) is retriable when what it wraps is.
-  return links.some((l) => l.retriable === true) ? 'retriable' : 'fatal';
+  // A wrapper that gave up (KafkaJSNumberOfRetriesExceeded, a MultipleErrors) is retriable when
+  // what it wraps is.
+  const retriable = (l: ErrorLike) =>
+    l.retriable === true ||
+    l.canRetry === true ||
+    (typeof l.code === 'string' && UNREACHABLE_CODES.has(l.code));
+  return links.some(retriable) ? 'retriable' : 'fatal';
 }
 
 export function isRetriableKafkaError(err: unknown): boolean {

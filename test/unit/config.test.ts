@@ -81,6 +81,19 @@ describe('config', () => {
     });
   });
 
+  it('the publisher client is kafkajs unless asked; platformatic with SASL fails at start, naming the variable', () => {
+    expect(compile({}).publisherClient).toBe('kafkajs');
+    expect(compile({ PUBLISHER_KAFKA_CLIENT: 'platformatic', KAFKA_SSL: 'true' }).publisherClient).toBe(
+      'platformatic',
+    );
+    expect(() => compile({ PUBLISHER_KAFKA_CLIENT: 'librdkafka' })).toThrow(/PUBLISHER_KAFKA_CLIENT/);
+    const sasl = { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
+    expect(() => compile({ ...sasl, PUBLISHER_KAFKA_CLIENT: 'platformatic' })).toThrow(
+      /PUBLISHER_KAFKA_CLIENT: 'platformatic' does not support KAFKA_SASL_MECHANISM \(plain\)/,
+    );
+    expect(compile(sasl).publisherClient).toBe('kafkajs');
+  });
+
   it('EMF is on in ECS unless turned off, off elsewhere', () => {
     expect(compile({}).metrics.emf).toBe(false);
     expect(compile({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' }).metrics.emf).toBe(true);

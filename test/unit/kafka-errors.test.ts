@@ -7,6 +7,13 @@ import {
   KafkaJSRequestTimeoutError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
+import {
+  MultipleErrors,
+  NetworkError,
+  ProtocolError as PlatformaticProtocolError,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { KafkaUnavailableError } from '../../src/errors.js';
 import { classifyKafkaError, kafkaErrorType } from '../../src/kafka/kafka-errors.js';
@@ -68,5 +75,41 @@ describe('classifyKafkaError', () => {
       'fatal',
     );
     expect(classifyKafkaError('a string')).toBe('fatal');
+  });
+});
+
+describe('classifyKafkaError, @platformatic/kafka errors (the publisher with PUBLISHER_KAFKA_CLIENT=platformatic)', () => {
+  /** How the client reports a request that failed on every attempt: all attempts' errors, aggregated. */
+  const allAttempts = (...errors: Error[]) => new MultipleErrors('Produce failed 6 times.', errors);
+
+  it.each([
+    ['MESSAGE_TOO_LARGE', 'fatal'],
+    ['TOPIC_AUTHORIZATION_FAILED', 'fatal'],
+    ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'reset'],
+    ['INVALID_PRODUCER_EPOCH', 'reset'],
+    ['NOT_LEADER_OR_FOLLOWER', 'retriable'],
+    ['NOT_ENOUGH_REPLICAS', 'retriable'],
+    ['INVALID_REQUIRED_ACKS', 'fatal'],
+  ] as const)('broker answer %s is %s, alone and inside a give-up', (id, expected) => {
+    expect(classifyKafkaError(new PlatformaticProtocolError(id))).toBe(expected);
+    expect(classifyKafkaError(allAttempts(new PlatformaticProtocolError(id)))).toBe(expected);
+    expect(kafkaErrorType(allAttempts(new PlatformaticProtocolError(id)))).toBe(id);
+  });
+
+  it('takes a lost connection and a request timeout as retriable (the client marks the timeout not retriable)', () => {
+    expect(classifyKafkaError(new NetworkError('Connection closed'))).toBe('retriable');
+    const timeout = new TimeoutError('Request timed out');
+    expect(timeout.canRetry).toBe(false);
+    expect(classifyKafkaError(timeout)).toBe('retriable');
+    expect(classifyKafkaError(allAttempts(timeout, timeout))).toBe('retriable');
+  });
+
+  it('takes a misuse of the client as fatal', () => {
+    expect(classifyKafkaError(new UserError('Cannot specify producerId'))).toBe('fatal');
+  });
+
+  it('finds UNKNOWN_TOPIC_OR_PARTITION inside a metadata give-up, for the "does not exist" message', () => {
+    const err = allAttempts(new PlatformaticProtocolError('UNKNOWN_TOPIC_OR_PARTITION'));
+    expect(kafkaErrorType(err)).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 });
