@@ -20,7 +20,7 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** The processor logs the table to its changelog (STATE_CHANGELOG). @default true */
   changelog: boolean;
-  /** Steps to run (all by default): ceilings, producer, replay, peer (the Kafka Streams peer), latency, wire (JSON vs Avro). */
+  /** Steps to run (all by default): ceilings, clients (@platformatic/kafka A/B), producer, replay, peer (the Kafka Streams peer), latency, wire (JSON vs Avro). */
   steps: ReadonlySet<BenchStep>;
   /** Leave the bench's Kafka and Redis running afterwards (for poking at the data). */
   keepServices: boolean;
@@ -35,7 +35,16 @@ export interface BenchOptions {
   processors: number[];
 }
 
-export const BENCH_STEPS = ['ceilings', 'producer', 'replay', 'events', 'peer', 'latency', 'wire'] as const;
+export const BENCH_STEPS = [
+  'ceilings',
+  'clients',
+  'producer',
+  'replay',
+  'events',
+  'peer',
+  'latency',
+  'wire',
+] as const;
 export type BenchStep = (typeof BENCH_STEPS)[number];
 
 const FULL = {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { perSecond } from './stats.js';
 
 /** Resident memory of a process from /proc/<pid>/status, MB. Null once it is gone. */
 export function memoryOf(pid: number): { rssMb: number; hwmMb: number } | null {
@@ -97,4 +98,36 @@ export class CpuMeter {
     }
     return out;
   }
+}
+
+export interface CpuWindowResult {
+  records: number;
+  recordsPerS: number;
+  /** This process's CPU (all its threads) over the window ÷ records, µs. */
+  cpuUsPerRecord: number;
+  /** The broker's CPU over the same window ÷ records, µs (null when /proc could not tell). */
+  brokerCpuUsPerRecord: number | null;
+}
+
+/**
+ * Starts timing this process's and the broker's CPU; the returned function closes the window over
+ * `records` records.
+ */
+export function cpuWindow(brokerPid: number): (records: number) => CpuWindowResult {
+  const cpu0 = process.cpuUsage();
+  const broker0 = cpuTimeOf(brokerPid);
+  const t0 = performance.now();
+  return (records) => {
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const broker1 = cpuTimeOf(brokerPid);
+    const perRecord = (us: number) => Math.round((us * 10) / Math.max(1, records)) / 10;
+    return {
+      records,
+      recordsPerS: perSecond(records, ms),
+      cpuUsPerRecord: perRecord(cpu.user + cpu.system),
+      brokerCpuUsPerRecord:
+        broker0 === null || broker1 === null ? null : perRecord((broker1 - broker0) * 1000),
+    };
+  };
 }

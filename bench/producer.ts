@@ -24,14 +24,15 @@ export interface ProducerResult {
 export async function producerThroughput(
   services: BenchServices,
   config: Readonly<Config>,
-  options: { records: number; vehicles: number },
+  options: { records: number; vehicles: number; client?: 'kafkajs' | 'platformatic' },
 ): Promise<ProducerResult> {
+  const client = options.client ?? config.publisherClient;
   await createPositionTopic(services, config);
   const worker = WorkerHandle.fork('produce-at-rate', childEnv(services));
   let result: RateResult;
   try {
     result = await worker.request<RateResult>('run', {
-      config: { TOPIC: config.topic.name },
+      config: { TOPIC: config.topic.name, PUBLISHER_KAFKA_CLIENT: client },
       run: {
         rate: 0,
         durationMs: 60 * 60_000,
@@ -52,7 +53,7 @@ export async function producerThroughput(
     );
   }
   return {
-    tool: 'PositionPublisher (acks=all, idempotent, gzip)',
+    tool: `PositionPublisher (acks=all, idempotent, gzip${client === 'kafkajs' ? '' : `, ${client} client`})`,
     records: result.acked,
     recordsPerS: perSecond(result.acked, result.ms),
     mbPerS: Math.round((result.bytes / 1024 / 1024 / (result.ms / 1000)) * 100) / 100,

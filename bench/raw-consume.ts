@@ -1,10 +1,9 @@
 import type { Config } from '../src/config/index.js';
 import { ServiceError } from '../src/errors.js';
-import { perSecond } from './stats.js';
+import { cpuWindow, type CpuWindowResult } from './proc.js';
 import type { BenchServices } from './services.js';
 
-export interface RawConsumeResult {
-  records: number;
+export interface RawConsumeResult extends CpuWindowResult {
   /** From group join to the last record (like ConsumerPerformance's fetch time). */
   recordsPerS: number;
   mbPerS: number;
@@ -31,9 +30,13 @@ export async function rawKafkajsConsume(
   });
   const started = performance.now();
   let joinedAt = started;
+  // This process's and the broker's CPU from the join to the last record.
+  let window = cpuWindow(services.pids.kafka);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joinedAt = performance.now();
+    window = cpuWindow(services.pids.kafka);
   });
+  let measured: CpuWindowResult | undefined;
   let seen = 0;
   let bytes = 0;
   let finishedAt = 0;
@@ -55,6 +58,7 @@ export async function rawKafkajsConsume(
           for (const m of batch.messages) bytes += m.value?.length ?? 0;
           if (seen >= records && finishedAt === 0) {
             finishedAt = performance.now();
+            measured = window(seen);
             clearTimeout(timer);
             resolve();
           }
@@ -66,9 +70,9 @@ export async function rawKafkajsConsume(
     await consumer.disconnect().catch(() => undefined);
   }
   const ms = finishedAt - joinedAt;
+  if (!measured) throw new ServiceError('raw kafkajs consume ended without its last record');
   return {
-    records: seen,
-    recordsPerS: perSecond(seen, ms),
+    ...measured,
     mbPerS: Math.round((bytes / 1024 / 1024 / (ms / 1000)) * 100) / 100,
     joinMs: Math.round(joinedAt - started),
   };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cpuText } from './headline.js';
 import { latencyRows } from './latency-report.js';
 import { peerRows } from './peer-report.js';
+import { clientAbRows } from './client-ab-report.js';
 import { scaleOutRows } from './scale-out-report.js';
 import type { BenchResults } from './results.js';
 
@@ -50,6 +51,16 @@ export function markdownTable(r: BenchResults): string {
       )} MB/s | ProducerPerformance | ${x(r.ratios.publisher_vs_producer_perf)} | — |`,
     );
   }
+  if (d.publisherPlatformatic) {
+    const q = r.ratios.publisher_platformatic_vs_producer_perf;
+    lines.push(
+      `| Publisher alone, max rate (${d.publisherPlatformatic.tool}, a topic of its own) | ${n(
+        d.publisherPlatformatic.recordsPerS,
+      )} msg/s, ${n(d.publisherPlatformatic.mbPerS)} MB/s | ProducerPerformance | ${x(q)} | ≥ 100,000 msg/s${check(
+        d.publisherPlatformatic.recordsPerS >= 100_000,
+      )} or ≥ 0.5×${check(q === null ? null : q >= 0.5)} |`,
+    );
+  }
   lines.push(
     `| Processor replay → Redis + DuckDB (\`fleet process\`, from earliest) | ${n(proc)} records/s${unverified(r)} | ConsumerPerformance, same topic: ${n(
       r.consumer_perf_records_per_s,
@@ -78,6 +89,7 @@ export function markdownTable(r: BenchResults): string {
       proc && r.redis_benchmark_hset_per_s ? proc / r.redis_benchmark_hset_per_s : null,
     )} | — |`,
   );
+  lines.push(...clientAbRows(r));
   lines.push(...peerRows(r));
   lines.push(...scaleOutRows(r));
   lines.push(...latencyRows(r));

@@ -6,6 +6,7 @@ import { comparePeer, type PeerComparison } from './peer-comparison.js';
 import type { PeerResult } from './peer.js';
 import type { ProducerResult } from './producer.js';
 import type { RawConsumeResult } from './raw-consume.js';
+import type { ClientAb } from './client-ab.js';
 import type { RedisBenchmarkResult } from './redis-benchmark.js';
 import type { ReplayResult } from './replay.js';
 import type { RedisReplayResult } from './redis-replay.js';
@@ -24,6 +25,10 @@ export interface BenchParts {
   producerPerf?: ProducerPerfResult;
   consumerPerf?: ConsumerPerfResult;
   rawConsume?: RawConsumeResult;
+  /** `@platformatic/kafka` against kafkajs on the bare consume and produce jobs. */
+  clients?: ClientAb;
+  /** The publisher alone again, with PUBLISHER_KAFKA_CLIENT=platformatic, into a topic of its own. */
+  publisherPlatformatic?: ProducerResult;
   redis?: RedisBenchmarkResult;
   replay?: ReplayResult;
   /** `fleet replay` (Redis only) of the same topic into a table of its own. */
@@ -69,6 +74,8 @@ export interface BenchResults {
   producer_tool: string | null;
   /** PositionPublisher alone (the pre-load), without the simulation. */
   publisher_records_per_s: number | null;
+  /** The same publisher with PUBLISHER_KAFKA_CLIENT=platformatic (client A/B step). */
+  publisher_platformatic_records_per_s: number | null;
   producer_perf_records_per_s: number | null;
   producer_perf_mb_per_s: number | null;
   redis_benchmark_set_per_s: number | null;
@@ -102,6 +109,7 @@ export interface BenchResults {
     processor_vs_consumer_perf: number | null;
     producer_vs_producer_perf: number | null;
     publisher_vs_producer_perf: number | null;
+    publisher_platformatic_vs_producer_perf: number | null;
     processor_vs_kafkajs_raw: number | null;
     kafkajs_raw_vs_consumer_perf: number | null;
   };
@@ -165,6 +173,7 @@ export function buildResults(
     producer_mb_per_s: headline?.mbPerS ?? null,
     producer_tool: headline?.tool ?? null,
     publisher_records_per_s: publisher,
+    publisher_platformatic_records_per_s: parts.publisherPlatformatic?.recordsPerS ?? null,
     producer_perf_records_per_s: producerPerf,
     producer_perf_mb_per_s: parts.producerPerf?.mbPerS ?? null,
     redis_benchmark_set_per_s: parts.redis?.setPerS ?? null,
@@ -199,6 +208,7 @@ export function buildResults(
       processor_vs_consumer_perf: ratio(processor, consumerPerf),
       producer_vs_producer_perf: ratio(producer, producerPerf),
       publisher_vs_producer_perf: ratio(publisher, producerPerf),
+      publisher_platformatic_vs_producer_perf: ratio(parts.publisherPlatformatic?.recordsPerS, producerPerf),
       processor_vs_kafkajs_raw: ratio(processor, raw),
       kafkajs_raw_vs_consumer_perf: ratio(raw, consumerPerf),
     },

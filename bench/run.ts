@@ -11,6 +11,7 @@ import { concurrentTestProcesses, describeMachine } from './machine.js';
 import type { BenchOptions } from './options.js';
 import { producerThroughput } from './producer.js';
 import { rawKafkajsConsume } from './raw-consume.js';
+import { clientAb } from './client-ab.js';
 import { redisBenchmark } from './redis-benchmark.js';
 import { simulatorThroughput } from './simulator.js';
 import { processorReplay } from './replay.js';
@@ -86,6 +87,7 @@ export async function runBench(
     if (
       wants('producer') ||
       wants('ceilings') ||
+      wants('clients') ||
       wants('replay') ||
       wants('events') ||
       wants('peer') ||
@@ -120,6 +122,30 @@ export async function runBench(
       });
       parts.redis = await step('redis-benchmark', () =>
         redisBenchmark(services, options.records, options.vehicles, recordSize),
+      );
+    }
+    if (wants('clients')) {
+      parts.clients = await step('client A/B (@platformatic/kafka vs kafkajs)', async () => {
+        await readable();
+        return clientAb(services, replayConfig, {
+          records: options.records,
+          produceRecords: Math.min(options.records, 300_000),
+          vehicles: options.vehicles,
+          partitions: options.partitions,
+          topicPrefix: `bench_clients_${id}`,
+        });
+      });
+      // The publisher alone again with the other client, same size, into a position topic of its own.
+      const platformaticConfig = benchConfig(services, {
+        TOPIC: `bench_positions_platformatic_${id}`,
+        TOPIC_PARTITIONS: String(options.partitions),
+      });
+      parts.publisherPlatformatic = await step('publisher (@platformatic/kafka client)', () =>
+        producerThroughput(services, platformaticConfig, {
+          records: options.records,
+          vehicles: options.vehicles,
+          client: 'platformatic',
+        }),
       );
     }
     if (wants('replay')) {

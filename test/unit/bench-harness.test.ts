@@ -8,6 +8,8 @@ import { resolveOptions } from '../../bench/options.js';
 import { summarizeProfile } from '../../bench/profile.js';
 import { parseRedisBenchmarkCsv } from '../../bench/redis-benchmark.js';
 import { markdownTable, writeResults } from '../../bench/report.js';
+import { clientRatios } from '../../bench/client-ab-report.js';
+import type { ClientRun } from '../../bench/client-ab.js';
 import { buildResults, type BenchParts } from '../../bench/results.js';
 import { LatencyRecorder, summarize } from '../../bench/stats.js';
 import { ConfigError } from '../../src/errors.js';
@@ -174,7 +176,14 @@ describe('results and the markdown table', () => {
       rebalanceMs: 3000,
       fetchMs: 5,
     },
-    rawConsume: { records: 1000, recordsPerS: 150_000, mbPerS: 30, joinMs: 3000 },
+    rawConsume: {
+      records: 1000,
+      recordsPerS: 150_000,
+      mbPerS: 30,
+      joinMs: 3000,
+      cpuUsPerRecord: 4,
+      brokerCpuUsPerRecord: 1,
+    },
     latency: [1000, 5000].map((rate) => ({
       rate,
       achievedRate: rate,
@@ -200,6 +209,7 @@ describe('results and the markdown table', () => {
       processor_vs_consumer_perf: null,
       producer_vs_producer_perf: 0.3,
       publisher_vs_producer_perf: 0.4,
+      publisher_platformatic_vs_producer_perf: null,
       processor_vs_kafkajs_raw: null,
       kafkajs_raw_vs_consumer_perf: 0.75,
     });
@@ -217,6 +227,35 @@ describe('results and the markdown table', () => {
     expect(table).toMatch(/vehicles\/:id .*p99 ≤ 5 ms ✅/);
     expect(table).toContain('- **processor replay failed**: fleet process exited early (code 1)');
     expect(table).not.toContain('stack');
+  });
+
+  it('shows the client A/B as means of both runs, platformatic ÷ kafkajs', () => {
+    const run = (client: ClientRun['client'], recordsPerS: number, cpuUsPerRecord: number): ClientRun => ({
+      client,
+      records: 1000,
+      recordsPerS,
+      cpuUsPerRecord,
+      brokerCpuUsPerRecord: 1,
+    });
+    const consume = [
+      run('kafkajs', 100_000, 10),
+      run('@platformatic/kafka', 150_000, 6),
+      run('kafkajs', 300_000, 10),
+      run('@platformatic/kafka', 250_000, 9),
+    ];
+    expect(clientRatios(consume)).toEqual({ throughput: 1, cpu: 0.75 });
+    const produce = [run('kafkajs', 50_000, 20), run('@platformatic/kafka', 100_000, 10)];
+    const r = buildResults(resolveOptions({ quick: true }), machine, {
+      ...parts,
+      clients: { consume, produce, produceRecords: 1000, messagesPerSend: 500 },
+    });
+    const table = markdownTable(r);
+    expect(table).toContain('@platformatic/kafka 1.x: 150,000/s, 6 µs; 250,000/s, 9 µs');
+    expect(table).toContain('platformatic ÷ kafkajs: 1.00× records/s, 0.75× CPU per record');
+    expect(table).toContain('platformatic ÷ kafkajs: 2.00× records/s, 0.50× CPU per record');
+    expect(markdownTable(buildResults(resolveOptions({ quick: true }), machine, parts))).not.toContain(
+      'Client A/B',
+    );
   });
 
   it('writes the JSON and replaces only the README section of a full run', async () => {
