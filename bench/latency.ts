@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import type { Config } from '../src/config/index.js';
 import { freePort } from '../src/local/processes.js';
 import { spawnFleet, waitWhileRunning, type FleetChild } from './fleet-child.js';
@@ -59,6 +61,22 @@ export interface LatencyOptions {
 const MAX_CATCH_UP_MS = 60_000;
 
 /**
+ * Experiment knob (issue 17 item 3, "priorities"): BENCH_PROCESSOR_NICE=<n> lowers the live
+ * processor's CPU priority, every thread of it (Linux niceness is per thread; threads started later
+ * inherit it), so the API, Kafka and Redis win a contended core first.
+ */
+function reniceProcessor(pid: number, logger: BenchServices['logger']): void {
+  const nice = process.env.BENCH_PROCESSOR_NICE;
+  if (nice === undefined) return;
+  const tasks = readdirSync(`/proc/${pid}/task`).map(Number);
+  for (const tid of tasks) os.setPriority(tid, Number(nice));
+  logger.warn(
+    { pid, threads: tasks.length, nice: os.getPriority(pid) },
+    'latency: processor reniced (experiment)',
+  );
+}
+
+/**
  * Runs `fleet process` and `fleet serve` on a fresh topic, then, per rate, publishes positions with
  * ts = now for `durationMs` while a worker records when each becomes visible in Redis and the API
  * answers lookups. Warehouse latency is read from the rows afterwards.
@@ -103,6 +121,7 @@ export async function latencyUnderLoad(
       120_000,
     );
     await Promise.race([waitForHttp(`http://127.0.0.1:${port}`, 120_000), api.crashed]);
+    reniceProcessor(processor.pid, logger);
     await observer.request('start', { ...config.redis, partitions: config.topic.partitions });
     await bare.request('start', { config: env });
     let produced = 0;

@@ -1,24 +1,12 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
-import type { SchedulerLike } from 'rxjs';
 import type { KafkaConfig } from '../config/config.js';
-import { errorMessage, KafkaUnavailableError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { kafkaTls } from '../kafka/sasl.js';
-import type { Logger } from '../logger.js';
-import {
-  connectError,
-  RouteCache,
-  type ProduceRequest,
-  type ProducerSession,
-  type Route,
-} from './producer-session.js';
+import type { ProduceRequest } from './producer-session.js';
+import { ReplacingProducerSession, type SessionOptions } from './replacing-session.js';
 
-export interface PlatformaticSessionOptions {
+export interface PlatformaticSessionOptions extends SessionOptions {
   kafka: KafkaConfig;
-  topic: string;
-  scheduler: SchedulerLike;
-  logger: Logger;
-  /** How often the partition count is read again, ms. */
-  metadataMaxAgeMs: number;
   /** Produce request timeout (the broker's wait for the in-sync replicas), ms. */
   ackTimeoutMs: number;
 }
@@ -27,88 +15,16 @@ export interface PlatformaticSessionOptions {
  * The publisher's session on `@platformatic/kafka` (PUBLISHER_KAFKA_CLIENT=platformatic): the same
  * contract as the kafkajs session — idempotent, acks=all, one request in flight per broker
  * connection (the client enforces it for idempotent producers), the producer replaced after a
- * give-up — with a client that encodes a record batch for about a third of kafkajs's CPU (bench
+ * give-up — with a client whose record-batch encoding costs a fraction of kafkajs's CPU (bench
  * "client A/B"). Plaintext and TLS; with SASL the config is refused at start (not wired here).
  */
-export class PlatformaticProducerSession implements ProducerSession {
-  private partitions = 0;
-  private metadataAt = 0;
-  private readonly routes = new RouteCache();
-  private producer: Producer | undefined;
-  private stale = false;
-  private active = 0;
-  private connecting: Promise<void> | undefined;
-  private resetting: Promise<void> | undefined;
-  private idle: (() => void)[] = [];
-
-  constructor(private readonly options: PlatformaticSessionOptions) {}
-
-  get partitionCount(): number {
-    return this.partitions;
-  }
-
-  isReady(): boolean {
-    return this.partitions > 0 && this.producer !== undefined && !this.metadataExpired();
-  }
-
-  ready(): Promise<void> {
-    if (this.isReady()) return Promise.resolve();
-    this.connecting ??= this.connectOnce().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
-  }
-
-  route(vehicleId: string): Route {
-    return this.routes.route(vehicleId, this.partitions);
-  }
-
-  async send(request: ProduceRequest): Promise<void> {
-    if (this.stale) {
-      this.resetting ??= this.replaceProducer().finally(() => {
-        this.resetting = undefined;
-      });
-      await this.resetting;
-    }
-    if (!this.producer) await this.ready();
-    const producer = this.producer;
-    if (!producer) throw new KafkaUnavailableError('the producer is being replaced');
-    const messages = new Array<MessageToProduce>(request.messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      const m = request.messages[i]!;
-      messages[i] = {
-        topic: request.topic,
-        key: m.key,
-        value: m.value,
-        partition: m.partition,
-        headers: headerBytes(m.headers),
-      };
-    }
-    this.active++;
-    try {
-      await producer.send({ messages, acks: -1, compression: request.compression });
-    } finally {
-      this.active--;
-      if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
-    }
-  }
-
-  markStale(): void {
-    this.stale = true;
-  }
-
-  async close(): Promise<void> {
-    // A connection being opened now would outlive the close.
-    await this.connecting?.catch(() => undefined);
-    await this.producer?.close().catch(() => undefined);
-  }
-
-  private metadataExpired(): boolean {
-    return this.options.scheduler.now() - this.metadataAt > this.options.metadataMaxAgeMs;
+export class PlatformaticProducerSession extends ReplacingProducerSession<Producer> {
+  constructor(private readonly options: PlatformaticSessionOptions) {
+    super(options);
   }
 
   /** The client is loaded on first use: kafkajs users never load it. */
-  private async newProducer(): Promise<Producer> {
+  protected async openProducer(): Promise<Producer> {
     const { Producer } = await import('@platformatic/kafka');
     const tls = kafkaTls(this.options.kafka);
     return new Producer({
@@ -125,34 +41,34 @@ export class PlatformaticProducerSession implements ProducerSession {
     });
   }
 
-  private async connectOnce(): Promise<void> {
-    try {
-      const producer = (this.producer ??= await this.newProducer());
-      this.stale = false;
-      if (this.partitions === 0 || this.metadataExpired()) {
-        const meta = await producer.metadata({ topics: [this.options.topic], forceUpdate: true });
-        const count = meta.topics.get(this.options.topic)?.partitionsCount ?? 0;
-        if (count === 0) throw new KafkaUnavailableError(`topic '${this.options.topic}' has no partitions`);
-        this.partitions = count;
-        this.metadataAt = this.options.scheduler.now();
-      }
-    } catch (err) {
-      // The client's answer to metadata of a topic that does not exist (a UserError).
-      const missing =
-        err instanceof Error &&
-        (err as { code?: unknown }).code === 'PLT_KFK_USER' &&
-        /^Unknown topic/.test(errorMessage(err));
-      throw connectError(this.options.topic, err, missing || undefined);
+  protected async produce(producer: Producer, request: ProduceRequest): Promise<void> {
+    const messages = new Array<MessageToProduce>(request.messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = request.messages[i]!;
+      messages[i] = {
+        topic: request.topic,
+        key: m.key,
+        value: m.value,
+        partition: m.partition,
+        headers: headerBytes(m.headers),
+      };
     }
+    await producer.send({ messages, acks: -1, compression: request.compression });
   }
 
-  private async replaceProducer(): Promise<void> {
-    if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    const old = this.producer;
-    this.producer = undefined;
-    this.stale = false;
-    this.options.logger.warn('replacing the producer (new producer id) after a failed batch');
-    await old?.close().catch(() => undefined);
+  protected async readPartitionCount(producer: Producer): Promise<number> {
+    const meta = await producer.metadata({ topics: [this.options.topic], forceUpdate: true });
+    return meta.topics.get(this.options.topic)?.partitionsCount ?? 0;
+  }
+
+  protected async closeProducer(producer: Producer): Promise<void> {
+    await producer.close();
+  }
+
+  /** The client's answer to metadata of a topic that does not exist (a UserError). */
+  protected override topicMissing(err: unknown): boolean | undefined {
+    const user = err instanceof Error && (err as { code?: unknown }).code === 'PLT_KFK_USER';
+    return user && /^Unknown topic/.test(errorMessage(err)) ? true : undefined;
   }
 }
 
