@@ -140,13 +140,20 @@ export async function runBench(
         TOPIC: `bench_positions_platformatic_${id}`,
         TOPIC_PARTITIONS: String(options.partitions),
       });
-      parts.publisherPlatformatic = await step('publisher (@platformatic/kafka client)', () =>
-        producerThroughput(services, platformaticConfig, {
+      parts.publisherPlatformatic = await step('publisher (@platformatic/kafka client)', async () => {
+        const result = await producerThroughput(services, platformaticConfig, {
           records: options.records,
           vehicles: options.vehicles,
           client: 'platformatic',
-        }),
-      );
+        });
+        // A rate of a run that lost positions is no rate: the step fails and shows why.
+        const inTopic = await endOffsetTotal(services.admin, platformaticConfig.topic.name);
+        if (result.failed > 0 || result.records !== options.records || inTopic !== options.records)
+          throw new ServiceError(
+            `the platformatic publisher acknowledged ${result.records} of ${options.records} positions (${result.failed} failed); the topic holds ${inTopic}`,
+          );
+        return result;
+      });
     }
     if (wants('replay')) {
       const profileDir = path.resolve(options.outDir, 'results', 'tmp');
