@@ -16,6 +16,11 @@ export interface ProducerResult {
   failed: number;
 }
 
+/** The publisher's run, and what its topic holds afterwards (end offsets: `records` when nothing was lost). */
+export interface PublisherRun extends ProducerResult {
+  inTopic: number;
+}
+
 /**
  * Producer throughput at max rate, which also pre-loads the replay topic: `records` positions of
  * `vehicles` vehicles through the project's PositionPublisher (what `fleet simulate` and the
@@ -25,7 +30,7 @@ export async function producerThroughput(
   services: BenchServices,
   config: Readonly<Config>,
   options: { records: number; vehicles: number; client?: 'kafkajs' | 'platformatic' },
-): Promise<ProducerResult> {
+): Promise<PublisherRun> {
   const client = options.client ?? config.publisherClient;
   await createPositionTopic(services, config);
   const worker = WorkerHandle.fork('produce-at-rate', childEnv(services));
@@ -59,5 +64,6 @@ export async function producerThroughput(
     mbPerS: Math.round((result.bytes / 1024 / 1024 / (result.ms / 1000)) * 100) / 100,
     avgRecordBytes: Math.round(result.bytes / Math.max(1, result.sent)),
     failed: result.failed,
+    inTopic,
   };
 }

@@ -65,10 +65,10 @@ export class PlatformaticProducerSession extends ReplacingProducerSession<Produc
     await producer.close();
   }
 
-  /** The client's answer to metadata of a topic that does not exist (a UserError). */
-  protected override topicMissing(err: unknown): boolean | undefined {
+  /** Also the client's own answer to metadata of a topic that does not exist (a UserError). */
+  protected override topicMissing(err: unknown): boolean {
     const user = err instanceof Error && (err as { code?: unknown }).code === 'PLT_KFK_USER';
-    return user && /^Unknown topic/.test(errorMessage(err)) ? true : undefined;
+    return super.topicMissing(err) || (user && /^Unknown topic/.test(errorMessage(err)));
   }
 }
 

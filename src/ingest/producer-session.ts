@@ -1,5 +1,4 @@
 import { errorMessage, KafkaUnavailableError } from '../errors.js';
-import { kafkaErrorType } from '../kafka/kafka-errors.js';
 import { partitionForKey } from '../kafka/partitioner.js';
 
 /** A vehicle's Kafka key and partition. */
@@ -69,14 +68,9 @@ export class RouteCache {
 
 /**
  * A KafkaUnavailableError saying what could not be reached, and the fix when there is one.
- * `missing`: the client said the topic does not exist (kafkajs: a protocol error; the other client
- * answers a metadata request for an unknown topic with its own error).
+ * `missing`: the client said the topic does not exist.
  */
-export function connectError(
-  topic: string,
-  err: unknown,
-  missing = kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION',
-): KafkaUnavailableError {
+export function connectError(topic: string, err: unknown, missing: boolean): KafkaUnavailableError {
   if (err instanceof KafkaUnavailableError) return err;
   if (missing) {
     return new KafkaUnavailableError(`topic '${topic}' does not exist (create it: fleet topics create)`, {

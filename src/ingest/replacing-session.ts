@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { KafkaUnavailableError } from '../errors.js';
+import { kafkaErrorType } from '../kafka/kafka-errors.js';
 import type { Logger } from '../logger.js';
 import {
   connectError,
@@ -42,12 +43,9 @@ export abstract class ReplacingProducerSession<P> implements ProducerSession {
   /** The topic's partition count; rejects when the topic cannot be read. */
   protected abstract readPartitionCount(producer: P): Promise<number>;
   protected abstract closeProducer(producer: P): Promise<void>;
-  /**
-   * Whether `err` says the topic does not exist, when the client says so its own way; undefined:
-   * look for the protocol error UNKNOWN_TOPIC_OR_PARTITION.
-   */
-  protected topicMissing(_err: unknown): boolean | undefined {
-    return undefined;
+  /** Whether `err` says the topic does not exist (the protocol error; a client may add its own). */
+  protected topicMissing(err: unknown): boolean {
+    return kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION';
   }
   /** Closes what else the adapter opened (kafkajs: its admin client). */
   protected async closeRest(): Promise<void> {}
